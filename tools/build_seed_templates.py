@@ -12,8 +12,22 @@ import sys
 from pathlib import Path
 
 FIELD_KEYS = (
-    "key", "label", "group", "dataType", "unit", "required", "min", "max", "minLength",
-    "maxLength", "pattern", "enum", "accessLevel", "regulationRef", "anticipated", "requiredBy",
+    "key",
+    "label",
+    "group",
+    "dataType",
+    "unit",
+    "required",
+    "min",
+    "max",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "enum",
+    "accessLevel",
+    "regulationRef",
+    "anticipated",
+    "requiredBy",
 )
 
 

@@ -1,0 +1,27 @@
+"""API key material: generation, the stored digest and the display prefix."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+KEY_PREFIX = "tp_"
+_KEY_SHAPE = re.compile(r"^tp_[A-Za-z0-9_-]{32,256}$")
+DISPLAY_PREFIX_LENGTH = 10  # "tp_" + 7 characters: enough to tell keys apart, useless to guess
+
+
+def generate_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def is_well_formed(token: str) -> bool:
+    return bool(_KEY_SHAPE.match(token))
+
+
+def key_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def display_prefix(token: str) -> str:
+    return token[:DISPLAY_PREFIX_LENGTH]

@@ -1,0 +1,51 @@
+"""Daily write budget arithmetic and the RateLimit header values (contract §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.domain.clock import format_timestamp, next_utc_midnight
+from app.domain.errors import RateLimitExceeded
+
+WINDOW_SECONDS = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetState:
+    plan: str
+    limit: int
+    used: int
+    day: str
+    now: datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    @property
+    def reset_at(self) -> datetime:
+        return next_utc_midnight(self.now)
+
+    @property
+    def seconds_to_reset(self) -> int:
+        return max(int((self.reset_at - self.now).total_seconds() + 0.999), 1)
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Policy": f'"writes";q={self.limit};w={WINDOW_SECONDS}',
+            "RateLimit": f'"writes";r={self.remaining};t={self.seconds_to_reset}',
+        }
+
+    def exceeded(self) -> RateLimitExceeded:
+        return RateLimitExceeded(
+            f"Daily v1 write limit reached for your plan ({self.limit} per UTC day). "
+            "It resets at 00:00 UTC.",
+            details={
+                "plan": self.plan,
+                "limit": self.limit,
+                "used": min(self.used, self.limit),
+                "resetAt": format_timestamp(self.reset_at),
+            },
+            headers={**self.headers(), "Retry-After": str(self.seconds_to_reset)},
+        )

@@ -1,0 +1,13 @@
+"""ISO 639-1 language codes, from pycountry's ISO 639-3 table (entries that have an alpha_2)."""
+
+from __future__ import annotations
+
+import pycountry
+
+ISO_639_1_CODES: frozenset[str] = frozenset(
+    lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")
+)
+
+
+def is_iso_639_1(code: str) -> bool:
+    return code in ISO_639_1_CODES

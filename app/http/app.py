@@ -1,0 +1,100 @@
+"""The application factory, used by __main__, the tests and the tools alike."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from app.domain.templates import TemplateCatalog
+from app.http.app_keys import OPENAPI_DOCUMENT, SERVICES, SETTINGS, STORAGE, Services
+from app.http.middlewares import auth_middleware, request_context_middleware
+from app.http.openapi import render_openapi
+from app.http.routes import setup_routes
+from app.services.auth import Authenticator
+from app.services.idempotency import IdempotencyGuard
+from app.services.plans import PlanBook
+from app.services.products import ProductService
+from app.services.seeding import ensure_reference_data
+from app.services.tenants import bootstrap_tenants
+from app.services.write_budget import WriteBudget
+from app.services.write_pipeline import WritePipeline
+from app.settings import Settings
+from app.storage.memory.store import MemoryStorage
+from app.storage.protocols import Storage
+
+
+def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalog) -> Services:
+    plans = PlanBook(storage.plans, cache_seconds=settings.plan_cache_seconds)
+    return Services(
+        catalog=catalog,
+        authenticator=Authenticator(
+            storage.api_keys, storage.workspaces, cache_seconds=settings.auth_cache_seconds
+        ),
+        products=ProductService(storage.products, catalog),
+        writes=WritePipeline(
+            IdempotencyGuard(storage.idempotency, lease_seconds=settings.idempotency_lease_seconds),
+            WriteBudget(storage.usage, plans),
+        ),
+    )
+
+
+def open_storage(settings: Settings) -> Storage:
+    if settings.embedded:
+        return MemoryStorage()
+    from app.storage.mongo.store import MongoStorage  # only Mongo mode needs the driver
+
+    return MongoStorage.connect(settings)
+
+
+def announce_generated_key(key: str) -> None:
+    # Printed once to the terminal (never logged): the only copy of the key.
+    print(
+        "\nEmbedded store: no BOOTSTRAP_API_KEY or BOOTSTRAP_FILE set, so a key was generated.\n"
+        f"  API key (shown once): {key}\n"
+        "  Data lives in memory and is lost on exit.\n",
+        file=sys.stdout,
+        flush=True,
+    )
+
+
+def storage_context(
+    provided: Storage | None,
+    on_generated_key: Callable[[str], None],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        storage = provided if provided is not None else open_storage(settings)
+        try:
+            await storage.prepare()
+            templates = await ensure_reference_data(storage)
+            generated = await bootstrap_tenants(storage, settings)
+            if generated is not None:
+                on_generated_key(generated)
+            app[STORAGE] = storage
+            app[SERVICES] = build_services(storage, settings, TemplateCatalog(templates))
+            yield
+        finally:
+            if provided is None:
+                await storage.close()
+
+    return context
+
+
+def create_app(
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    on_generated_key: Callable[[str], None] = announce_generated_key,
+) -> web.Application:
+    """`storage` lets several apps share one store (tests, tools); otherwise it follows settings."""
+    app = web.Application(
+        middlewares=[request_context_middleware, auth_middleware],
+        client_max_size=settings.max_json_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[OPENAPI_DOCUMENT] = render_openapi()
+    app.cleanup_ctx.append(storage_context(storage, on_generated_key))
+    setup_routes(app)
+    return app

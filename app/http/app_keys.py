@@ -1,0 +1,34 @@
+"""Typed keys for everything the application and its requests carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from app.domain.templates import TemplateCatalog
+from app.services.auth import Authenticator
+from app.services.products import ProductService
+from app.services.write_pipeline import WritePipeline
+from app.settings import Settings
+from app.storage.protocols import Storage
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Built once the storage is open (cleanup_ctx); handlers reach use cases through this."""
+
+    catalog: TemplateCatalog
+    authenticator: Authenticator
+    products: ProductService
+    writes: WritePipeline
+
+
+SETTINGS = web.AppKey("settings", Settings)
+STORAGE = web.AppKey("storage", Storage)
+SERVICES = web.AppKey("services", Services)
+OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
+
+# Per-request values (request[...]).
+REQUEST_ID = "request_id"
+WORKSPACE = "workspace"

@@ -1,0 +1,65 @@
+"""Reading a JSON request body: media type, size limit and a strict parser."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from app.domain.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("number out of range")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def parse_json_strict(raw: bytes) -> Any:
+    """RFC 8259 JSON only: no NaN/Infinity, no duplicate keys, valid UTF-8."""
+    try:
+        text = raw.decode("utf-8")
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InvalidJson() from exc
+
+
+def is_json_media_type(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+async def read_json_body(request: web.Request, max_bytes: int) -> Any:
+    if not is_json_media_type(request.content_type):
+        raise UnsupportedMediaType()
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise PayloadTooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge()
+        chunks.append(chunk)
+    return parse_json_strict(b"".join(chunks))

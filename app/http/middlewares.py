@@ -1,0 +1,87 @@
+"""Middlewares: request id + access log + error mapping (outermost), then authentication."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from app.domain.errors import (
+    ApiError,
+    InternalError,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RouteNotFound,
+)
+from app.http.app_keys import REQUEST_ID, SERVICES, WORKSPACE
+from app.http.responses import json_bytes
+
+access_log = structlog.get_logger("app.access")
+error_log = logging.getLogger("app.errors")
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+AUTHENTICATED_ROUTE_PREFIX = "v1."  # route names that require an API key
+
+
+def error_response(error: ApiError) -> web.Response:
+    return json_bytes(error.status, error.body_bytes(), error.headers)
+
+
+def _from_http_exception(exc: web.HTTPException) -> ApiError:
+    if exc.status == 404:
+        return RouteNotFound()
+    if exc.status == 405:
+        allowed: set[str] = set(getattr(exc, "allowed_methods", ()))
+        return MethodNotAllowed(headers={"Allow": ", ".join(sorted(allowed))})
+    if exc.status == 413:
+        return PayloadTooLarge()
+    error = ApiError(exc.reason)
+    error.status = exc.status
+    error.code = re.sub(r"[^a-z0-9]+", "_", exc.reason.lower()).strip("_") or "error"
+    return error
+
+
+@web.middleware
+async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    sent_id = request.headers.get("X-Request-Id", "")
+    request_id = sent_id if _SANE_REQUEST_ID.match(sent_id) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    response: web.StreamResponse
+    try:
+        response = await handler(request)
+    except ApiError as error:
+        response = error_response(error)
+    except web.HTTPException as exc:
+        response = error_response(_from_http_exception(exc))
+    except Exception:
+        error_log.exception("unhandled error in %s %s", request.method, request.path)
+        response = error_response(InternalError(request_id))
+    response.headers["X-Request-Id"] = request_id
+    workspace = request.get(WORKSPACE)
+    access_log.info(
+        "request",
+        request_id=request_id,
+        method=request.method,
+        route=request.match_info.route.resource.canonical
+        if request.match_info.route.resource is not None
+        else None,
+        status=response.status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        workspace_id=None if workspace is None else workspace.id,
+        source=request.headers.get("X-TracePass-Source", "")[:200] or None,
+    )
+    return response
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    name = request.match_info.route.name
+    if name is not None and name.startswith(AUTHENTICATED_ROUTE_PREFIX):
+        authenticator = request.app[SERVICES].authenticator
+        request[WORKSPACE] = await authenticator.authenticate(request.headers.get("Authorization"))
+    return await handler(request)

@@ -1,0 +1,154 @@
+"""OpenAPI 3.1 document assembled with apispec from the same pydantic models the handlers use."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from apispec import APISpec
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from app.http.routes import ROUTES, Reply, Route
+
+REF = "#/components/schemas/{model}"
+
+HEADER_DOCS: dict[str, dict[str, Any]] = {
+    "X-Request-Id": {
+        "description": "Request id (echoes a sane client value, else generated).",
+        "schema": {"type": "string"},
+    },
+    "Location": {"description": "URL path of the created resource.", "schema": {"type": "string"}},
+    "RateLimit": {
+        "description": 'Remaining writes today: `"writes";r=<remaining>;t=<seconds to reset>`.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit-Policy": {
+        "description": 'Daily write quota: `"writes";q=<limit>;w=86400`.',
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer"},
+    },
+    "WWW-Authenticate": {
+        "description": 'Always `Bearer realm="api"`.',
+        "schema": {"type": "string"},
+    },
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored response of an earlier request.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+
+
+def _models() -> list[tuple[type[BaseModel], Literal["validation", "serialization"]]]:
+    found: dict[type[BaseModel], Literal["validation", "serialization"]] = {}
+    for route in ROUTES:
+        if route.body is not None:
+            found.setdefault(route.body, "validation")
+        for reply in route.replies.values():
+            if reply.model is not None:
+                found.setdefault(reply.model, "serialization")
+    return list(found.items())
+
+
+def _content(reply: Reply) -> dict[str, Any]:
+    if reply.content_type == "text/html":
+        return {"text/html": {"schema": {"type": "string"}}}
+    schema: dict[str, Any] = (
+        {"$ref": REF.format(model=reply.model.__name__)} if reply.model else {"type": "object"}
+    )
+    return {reply.content_type: {"schema": schema}}
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": route.name,
+        "summary": route.summary,
+        "tags": [route.tag],
+        "responses": {},
+    }
+    if route.description:
+        operation["description"] = route.description
+    if route.authenticated:
+        operation["security"] = [{"bearerAuth": []}]
+    else:
+        operation["security"] = []
+    parameters: list[str] = []
+    if route.idempotent:
+        parameters.append("IdempotencyKey")
+    if route.authenticated:
+        parameters.append("TracePassSource")
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": REF.format(model=route.body.__name__)}}
+            },
+        }
+    for status, reply in sorted(route.replies.items()):
+        headers = {name: HEADER_DOCS[name] for name in ("X-Request-Id", *reply.headers)}
+        if route.idempotent and (200 <= status < 300 or status in (404, 409)):
+            headers["Idempotent-Replayed"] = HEADER_DOCS["Idempotent-Replayed"]
+        operation["responses"][str(status)] = {
+            "description": reply.description,
+            "headers": headers,
+            "content": _content(reply),
+        }
+    return operation
+
+
+def build_openapi() -> dict[str, Any]:
+    spec = APISpec(
+        title="Product catalogue API (TracePass v1 compatible)",
+        version="1.0.0",
+        openapi_version="3.1.0",
+        info={
+            "description": "Register products (SKUs) per regulatory category so Digital Product "
+            "Passports can be issued per serialised unit. Authenticate with "
+            "`Authorization: Bearer tp_...`.",
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        servers=[{"url": "/"}],
+    )
+    _, schemas = models_json_schema(_models(), ref_template=REF)
+    for name, schema in schemas.get("$defs", {}).items():
+        spec.components.schema(name, schema)
+    spec.components.security_scheme(
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": "An API key: `tp_` + 32+ characters."},
+    )
+    spec.components.parameter(
+        "IdempotencyKey",
+        "header",
+        {
+            "name": "Idempotency-Key",
+            "required": False,
+            "description": "1-255 printable ASCII characters (a UUID v4 is recommended). "
+            "Retries with the same key and body replay the stored response for 24 h.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        },
+    )
+    spec.components.parameter(
+        "TracePassSource",
+        "header",
+        {
+            "name": "X-TracePass-Source",
+            "required": False,
+            "description": "Optional client identification (e.g. `n8n-node/1.0`), logged.",
+            "schema": {"type": "string"},
+        },
+    )
+    by_path: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        by_path.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    for path, operations in by_path.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def render_openapi() -> bytes:
+    return (json.dumps(build_openapi(), indent=2, ensure_ascii=False) + "\n").encode()

@@ -1,0 +1,29 @@
+"""The embedded in-process store, used when MONGODB_URI is unset (data dies with the process)."""
+
+from __future__ import annotations
+
+from app.storage.memory.catalog import MemoryPlanRepository, MemoryTemplateRepository
+from app.storage.memory.idempotency import MemoryIdempotencyRepository
+from app.storage.memory.products import MemoryProductRepository
+from app.storage.memory.tenants import MemoryApiKeyRepository, MemoryWorkspaceRepository
+from app.storage.memory.usage import MemoryUsageRepository
+
+
+class MemoryStorage:
+    def __init__(self) -> None:
+        self.products = MemoryProductRepository()
+        self.templates = MemoryTemplateRepository()
+        self.plans = MemoryPlanRepository()
+        self.workspaces = MemoryWorkspaceRepository()
+        self.api_keys = MemoryApiKeyRepository()
+        self.idempotency = MemoryIdempotencyRepository()
+        self.usage = MemoryUsageRepository()
+
+    async def prepare(self) -> None:
+        return None
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        return None

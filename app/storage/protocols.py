@@ -1,0 +1,130 @@
+"""Repository contracts. The Mongo and the embedded implementations pass one shared test suite.
+
+Concurrency control lives in the implementations' unique keys and atomic updates: callers never
+read-then-write to decide an outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from app.domain.records import (
+    ApiKeyRecord,
+    IdempotencyClaim,
+    IdempotencyRecord,
+    NewProduct,
+    Plan,
+    Product,
+    StoredResponse,
+    Workspace,
+)
+from app.domain.templates import Template
+
+
+class DuplicateModelError(Exception):
+    """The unique (workspaceId, model) key already holds a product."""
+
+
+class DuplicateWorkspaceName(Exception):
+    """Workspace names are unique, so bootstrap files can be applied idempotently."""
+
+
+class ProductRepository(Protocol):
+    async def insert(self, new: NewProduct) -> Product: ...
+    async def get(self, workspace_id: str, product_id: str) -> Product | None: ...
+    async def find_by_idempotency_key(self, workspace_id: str, key: str) -> Product | None: ...
+
+
+class TemplateRepository(Protocol):
+    async def upsert_many(self, templates: list[Template]) -> None: ...
+    async def list_all(self) -> list[Template]: ...
+
+
+class PlanRepository(Protocol):
+    async def upsert_many(self, plans: list[Plan]) -> None: ...
+    async def list_all(self) -> list[Plan]: ...
+
+
+class WorkspaceRepository(Protocol):
+    async def create(self, name: str, plan: str, default_source_locale: str) -> Workspace: ...
+    async def get_or_create(
+        self, name: str, plan: str, default_source_locale: str
+    ) -> Workspace: ...
+    async def get(self, workspace_id: str) -> Workspace | None: ...
+    async def list_all(self) -> list[Workspace]: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(
+        self, workspace_id: str, digest: str, prefix: str, label: str | None
+    ) -> ApiKeyRecord:
+        """Insert a key; when the digest is already stored, return the stored record."""
+        ...
+
+    async def find_by_digest(self, digest: str) -> ApiKeyRecord | None: ...
+    async def list_for_workspace(self, workspace_id: str) -> list[ApiKeyRecord]: ...
+    async def revoke(self, key_id: str, at: datetime) -> ApiKeyRecord | None: ...
+
+
+class IdempotencyRepository(Protocol):
+    async def claim(self, claim: IdempotencyClaim) -> IdempotencyRecord | None:
+        """Insert the claim. None means it is ours; otherwise the record already there."""
+        ...
+
+    async def replace_expired(self, claim: IdempotencyClaim, now: datetime) -> bool:
+        """Replace the record for the claim's key if it has expired; True if we now own it."""
+        ...
+
+    async def take_over(
+        self,
+        workspace_id: str,
+        key: str,
+        previous_owner: str,
+        new_owner: str,
+        lease_until: datetime,
+        now: datetime,
+    ) -> bool:
+        """Take an unfinished claim whose lease has run out; True if we now own it."""
+        ...
+
+    async def complete(
+        self, workspace_id: str, key: str, owner: str, response: StoredResponse
+    ) -> None: ...
+
+    async def release(self, workspace_id: str, key: str, owner: str) -> None: ...
+
+
+class UsageRepository(Protocol):
+    async def reserve(
+        self, workspace_id: str, day: str, limit: int, expires_at: datetime
+    ) -> int | None:
+        """Atomically add one unit if fewer than `limit` are used: the new count, or None."""
+        ...
+
+    async def give_back(self, workspace_id: str, day: str) -> None: ...
+    async def used(self, workspace_id: str, day: str) -> int: ...
+
+
+class Storage(Protocol):
+    @property
+    def products(self) -> ProductRepository: ...
+    @property
+    def templates(self) -> TemplateRepository: ...
+    @property
+    def plans(self) -> PlanRepository: ...
+    @property
+    def workspaces(self) -> WorkspaceRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def usage(self) -> UsageRepository: ...
+
+    async def prepare(self) -> None:
+        """Create indexes (idempotently); called once at start-up."""
+        ...
+
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
