@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from app.domain.records import Workspace
 from app.domain.templates import TemplateCatalog
 from app.services.auth import Authenticator
 from app.services.products import ProductService
@@ -30,5 +31,5 @@ SERVICES = web.AppKey("services", Services)
 OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
 
 # Per-request values (request[...]).
-REQUEST_ID = "request_id"
-WORKSPACE = "workspace"
+REQUEST_ID = web.RequestKey("request_id", str)
+WORKSPACE = web.RequestKey("workspace", Workspace)

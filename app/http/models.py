@@ -41,7 +41,9 @@ ImageUrl = Annotated[
     AfterValidator(_check_image_url),
 ]
 LocaleCode = Annotated[
-    str, Field(min_length=2, max_length=2, pattern=r"^[a-z]{2}$"), AfterValidator(_check_locale)
+    str,
+    Field(min_length=2, max_length=2, json_schema_extra={"pattern": "^[a-z]{2}$"}),
+    AfterValidator(_check_locale),
 ]
 
 

@@ -1,0 +1,114 @@
+"""Fixtures: both storage backends, a seeded workspace with a key, and the real app."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from app.domain.records import Plan, Workspace
+from app.http.app import create_app
+from app.services.seeding import seed_reference_data
+from app.services.tenants import TenantAdmin
+from app.settings import Settings
+from app.storage.memory.store import MemoryStorage
+from app.storage.mongo.store import MongoStorage
+from app.storage.protocols import Storage
+from tests.mongo_shim import mock_database
+
+SEED_BODY: dict[str, Any] = {
+    "name": "Li-Ion 48V Battery Pack",
+    "model": "BP-48V-100",
+    "category": "batteries",
+    "defaultFieldValues": {"batteryChemistry": "NMC", "nominalVoltage": 48},
+}
+
+BACKENDS = ["memory", "mongo"]
+
+
+def new_storage(backend: str, database: Any | None = None) -> Storage:
+    if backend == "memory":
+        return MemoryStorage()
+    return MongoStorage(database if database is not None else mock_database())
+
+
+async def prepared_storage(backend: str, database: Any | None = None) -> Storage:
+    storage = new_storage(backend, database)
+    await storage.prepare()
+    await seed_reference_data(storage)
+    return storage
+
+
+@dataclasses.dataclass
+class Tenant:
+    workspace: Workspace
+    key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+async def add_tenant(
+    storage: Storage, name: str = "Acme", plan: str = "pro", locale: str = "en"
+) -> Tenant:
+    admin = TenantAdmin(storage)
+    workspace = await admin.create_workspace(name, plan, locale)
+    issued = await admin.issue_key(workspace, "test")
+    return Tenant(workspace, issued.key)
+
+
+async def set_plan_limit(storage: Storage, plan: str, limit: int | None) -> None:
+    await storage.plans.upsert_many([Plan(plan, limit, None, True)])
+
+
+def test_settings(**overrides: Any) -> Settings:
+    return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+
+
+@dataclasses.dataclass
+class Api:
+    client: TestClient
+    storage: Storage
+    tenant: Tenant
+
+    async def create(
+        self,
+        body: Any,
+        *,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        tenant: Tenant | None = None,
+    ) -> Any:
+        sent = {**(tenant or self.tenant).auth, **(headers or {})}
+        if key is not None:
+            sent["Idempotency-Key"] = key
+        return await self.client.post("/api/v1/products", json=body, headers=sent)
+
+
+AppFactory = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def make_api(aiohttp_client: Any, backend: str) -> AsyncIterator[AppFactory]:
+    async def factory(*, storage: Storage | None = None, plan: str = "pro", **settings: Any) -> Api:
+        store = storage if storage is not None else await prepared_storage(backend)
+        tenant = await add_tenant(store, plan=plan)
+        app = create_app(test_settings(**settings), storage=store, on_generated_key=lambda k: None)
+        client = await aiohttp_client(app)
+        return Api(client, store, tenant)
+
+    yield factory
+
+
+@pytest.fixture
+async def api(make_api: AppFactory) -> Api:
+    return await make_api()
