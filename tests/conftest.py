@@ -99,8 +99,16 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def make_api(aiohttp_client: Any, backend: str) -> AsyncIterator[AppFactory]:
-    async def factory(*, storage: Storage | None = None, plan: str = "pro", **settings: Any) -> Api:
+    async def factory(
+        *,
+        storage: Storage | None = None,
+        plan: str = "pro",
+        plan_limit: int | object | None = ...,
+        **settings: Any,
+    ) -> Api:
         store = storage if storage is not None else await prepared_storage(backend)
+        if plan_limit is not ...:
+            await set_plan_limit(store, plan, plan_limit)  # type: ignore[arg-type]
         tenant = await add_tenant(store, plan=plan)
         app = create_app(test_settings(**settings), storage=store, on_generated_key=lambda k: None)
         client = await aiohttp_client(app)
