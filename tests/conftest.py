@@ -65,7 +65,7 @@ async def set_plan_limit(storage: Storage, plan: str, limit: int | None) -> None
     await storage.plans.upsert_many([Plan(plan, limit, None, True)])
 
 
-def test_settings(**overrides: Any) -> Settings:
+def app_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
 
 
@@ -110,7 +110,7 @@ async def make_api(aiohttp_client: Any, backend: str) -> AsyncIterator[AppFactor
         if plan_limit is not ...:
             await set_plan_limit(store, plan, plan_limit)  # type: ignore[arg-type]
         tenant = await add_tenant(store, plan=plan)
-        app = create_app(test_settings(**settings), storage=store, on_generated_key=lambda k: None)
+        app = create_app(app_settings(**settings), storage=store, on_generated_key=lambda k: None)
         client = await aiohttp_client(app)
         return Api(client, store, tenant)
 

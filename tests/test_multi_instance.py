@@ -1,0 +1,64 @@
+"""Two app instances over one shared MongoDB (one mongomock database): shared idempotency + budget."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+from app.http.app import create_app
+from app.storage.mongo.store import MongoStorage
+from tests.conftest import SEED_BODY, add_tenant, app_settings, set_plan_limit
+from tests.mongo_shim import mock_database
+
+
+async def two_instances(aiohttp_client: Any) -> tuple[Any, Any, Any, MongoStorage]:
+    database = mock_database()
+    clients = []
+    for _ in range(2):
+        storage = MongoStorage(database)
+        app = create_app(app_settings(), storage=storage, on_generated_key=lambda k: None)
+        clients.append(await aiohttp_client(app))
+    shared = MongoStorage(database)
+    await set_plan_limit(shared, "tiny", 10)
+    tenant = await add_tenant(shared, plan="tiny")
+    return clients[0], clients[1], tenant, shared
+
+
+async def test_idempotency_holds_across_instances(aiohttp_client: Any) -> None:
+    a, b, tenant, storage = await two_instances(aiohttp_client)
+    headers = {**tenant.auth, "Idempotency-Key": "cross"}
+    first = await a.post("/api/v1/products", json=SEED_BODY, headers=headers)
+    second = await b.post("/api/v1/products", json=SEED_BODY, headers=headers)
+    assert first.status == second.status == 201
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert await first.read() == await second.read()
+    other = await b.post("/api/v1/products", json={**SEED_BODY, "name": "x"}, headers=headers)
+    assert other.status == 422
+
+
+async def test_parallel_same_key_across_instances_one_product(aiohttp_client: Any) -> None:
+    a, b, tenant, storage = await two_instances(aiohttp_client)
+    headers = {**tenant.auth, "Idempotency-Key": "race"}
+    responses = await asyncio.gather(
+        *(
+            (a if i % 2 else b).post("/api/v1/products", json=SEED_BODY, headers=headers)
+            for i in range(50)
+        )
+    )
+    assert {r.status for r in responses} <= {201, 409}
+    assert await storage.database["products"].count_documents({}) == 1
+
+
+async def test_budget_is_shared_across_instances(aiohttp_client: Any) -> None:
+    a, b, tenant, storage = await two_instances(aiohttp_client)
+    responses = await asyncio.gather(
+        *(
+            (a if i % 2 else b).post(
+                "/api/v1/products", json={**SEED_BODY, "model": f"M-{i}"}, headers=tenant.auth
+            )
+            for i in range(16)
+        )
+    )
+    assert Counter(r.status for r in responses) == Counter({201: 10, 429: 6})
+    assert await storage.database["products"].count_documents({}) == 10
