@@ -1,4 +1,4 @@
-"""Two app instances over one shared MongoDB (one mongomock database): shared idempotency + budget."""
+"""Two app instances over one shared MongoDB (one mongomock database): shared state."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ async def two_instances(aiohttp_client: Any) -> tuple[Any, Any, Any, MongoStorag
 
 
 async def test_idempotency_holds_across_instances(aiohttp_client: Any) -> None:
-    a, b, tenant, storage = await two_instances(aiohttp_client)
+    a, b, tenant, _ = await two_instances(aiohttp_client)
     headers = {**tenant.auth, "Idempotency-Key": "cross"}
     first = await a.post("/api/v1/products", json=SEED_BODY, headers=headers)
     second = await b.post("/api/v1/products", json=SEED_BODY, headers=headers)

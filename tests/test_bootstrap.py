@@ -1,0 +1,112 @@
+"""Start-up: reference data, BOOTSTRAP_API_KEY, BOOTSTRAP_FILE, the generated key, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.http.app import create_app
+from app.storage.memory.store import MemoryStorage
+from app.storage.mongo.store import MongoStorage
+from tests.conftest import SEED_BODY, app_settings
+from tests.mongo_shim import mock_database
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY_A = "tp_" + "a" * 40
+KEY_B = "tp_" + "b" * 40
+
+
+async def test_generated_key_in_embedded_mode_works(aiohttp_client: Any) -> None:
+    shown: list[str] = []
+    client = await aiohttp_client(create_app(app_settings(), on_generated_key=shown.append))
+    assert len(shown) == 1 and shown[0].startswith("tp_")
+    response = await client.post(
+        "/api/v1/products", json=SEED_BODY, headers={"Authorization": f"Bearer {shown[0]}"}
+    )
+    assert response.status == 201
+
+
+async def test_bootstrap_key_and_file_are_applied_idempotently(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    file = tmp_path / "tenants.json"
+    file.write_text(
+        json.dumps(
+            {
+                "workspaces": [
+                    {
+                        "name": "Acme",
+                        "plan": "basic",
+                        "defaultSourceLocale": "de",
+                        "apiKeys": [KEY_B],
+                    }
+                ]
+            }
+        )
+    )
+    database = mock_database()
+    settings = app_settings(
+        mongodb_uri="mongodb://unused", bootstrap_api_key=KEY_A, bootstrap_file=file
+    )
+    shown: list[str] = []
+    for _ in range(2):  # a restart applies the same settings again
+        client = await aiohttp_client(
+            create_app(settings, storage=MongoStorage(database), on_generated_key=shown.append)
+        )
+    assert shown == []
+    storage = MongoStorage(database)
+    names = sorted(w.name for w in await storage.workspaces.list_all())
+    assert names == ["Acme", "Default workspace"]
+    assert await database["api_keys"].count_documents({}) == 2
+    stored = await database["api_keys"].find({}).to_list(None)
+    assert all(KEY_A not in str(d) and KEY_B not in str(d) for d in stored)  # digests only
+    default = await client.post(
+        "/api/v1/products", json=SEED_BODY, headers={"Authorization": f"Bearer {KEY_A}"}
+    )
+    assert default.status == 201
+    assert default.headers["RateLimit-Policy"] == '"writes";q=100;w=86400'  # free plan
+    acme = await client.post(
+        "/api/v1/products", json=SEED_BODY, headers={"Authorization": f"Bearer {KEY_B}"}
+    )
+    assert acme.status == 201
+    assert (await acme.json())["sourceLocale"] == "de"
+    assert acme.headers["RateLimit-Policy"] == '"writes";q=200;w=86400'
+
+
+async def test_reference_data_is_seeded_at_start(aiohttp_client: Any) -> None:
+    storage = MemoryStorage()
+    await aiohttp_client(
+        create_app(app_settings(), storage=storage, on_generated_key=lambda k: None)
+    )
+    templates = await storage.templates.list_all()
+    assert len(templates) == 14
+    assert len(await storage.plans.list_all()) == 7
+
+
+def test_cli_help_lists_admin_commands() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    for command in ("seed", "workspaces", "keys", "openapi"):
+        assert command in result.stdout
+
+
+def test_admin_commands_need_mongodb_uri() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "workspaces", "list"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert "MONGODB_URI" in result.stderr
