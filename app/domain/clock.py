@@ -18,8 +18,7 @@ def as_utc(value: datetime) -> datetime:
 
 
 def format_timestamp(value: datetime) -> str:
-    value = as_utc(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return as_utc(value).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def next_utc_midnight(now: datetime) -> datetime:

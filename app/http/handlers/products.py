@@ -17,7 +17,8 @@ from app.services.write_pipeline import WriteRequest
 
 
 def product_out(product: Product) -> ProductOut:
-    return ProductOut(
+    # Built from stored, already validated data: construct without re-validating.
+    return ProductOut.model_construct(
         id=product.id,
         name=product.name,
         model=product.model,
