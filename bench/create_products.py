@@ -37,8 +37,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def wait_until_up(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until_up(url: str, within_seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + within_seconds
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
             try:
