@@ -24,6 +24,24 @@ REUSED = {
 }
 
 
+async def plant_claim(
+    api: Api, key: str, *, lease_left: float, age: float, expires_in: float, fingerprint: str = ""
+) -> None:
+    """A claim left by another process: its lease and expiry relative to now, in seconds."""
+    now = utc_now()
+    await api.storage.idempotency.claim(
+        IdempotencyClaim(
+            api.tenant.workspace.id,
+            key,
+            fingerprint or request_fingerprint("POST", "/api/v1/products", SEED_BODY),
+            "other-process",
+            now + timedelta(seconds=lease_left),
+            now - timedelta(seconds=age),
+            now + timedelta(seconds=expires_in),
+        )
+    )
+
+
 async def test_same_key_other_body_is_422(api: Api) -> None:
     assert (await api.create(SEED_BODY, key="k-1")).status == 201
     response = await api.create({**SEED_BODY, "name": "Changed"}, key="k-1")
@@ -96,19 +114,7 @@ async def test_400_is_not_stored_so_a_fixed_retry_runs(api: Api) -> None:
 
 
 async def test_in_flight_claim_answers_409_with_retry_after(api: Api) -> None:
-    now = utc_now()
-    fingerprint = request_fingerprint("POST", "/api/v1/products", SEED_BODY)
-    await api.storage.idempotency.claim(
-        IdempotencyClaim(
-            api.tenant.workspace.id,
-            "busy",
-            fingerprint,
-            "other-process",
-            now + timedelta(seconds=30),
-            now,
-            now + timedelta(hours=24),
-        )
-    )
+    await plant_claim(api, "busy", lease_left=30, age=0, expires_in=86400)
     response = await api.create(SEED_BODY, key="busy")
     assert response.status == 409
     assert response.headers["Retry-After"] == "1"
@@ -121,19 +127,8 @@ async def test_in_flight_claim_answers_409_with_retry_after(api: Api) -> None:
 
 async def test_expired_lease_is_taken_over_and_answers_the_inserted_product(api: Api) -> None:
     # A process claimed the key, inserted the product, and died before finalizing.
+    await plant_claim(api, "orphan", lease_left=-1, age=40, expires_in=23 * 3600)
     now = utc_now()
-    fingerprint = request_fingerprint("POST", "/api/v1/products", SEED_BODY)
-    await api.storage.idempotency.claim(
-        IdempotencyClaim(
-            api.tenant.workspace.id,
-            "orphan",
-            fingerprint,
-            "dead-process",
-            now - timedelta(seconds=1),
-            now - timedelta(seconds=40),
-            now + timedelta(hours=23),
-        )
-    )
     batteries = next(t for t in load_seed_templates() if t.slug == "batteries")
     inserted = await api.storage.products.insert(
         NewProduct(
@@ -160,36 +155,15 @@ async def test_expired_lease_is_taken_over_and_answers_the_inserted_product(api:
 
 
 async def test_expired_lease_without_a_product_executes_again(api: Api) -> None:
-    now = utc_now()
-    fingerprint = request_fingerprint("POST", "/api/v1/products", SEED_BODY)
-    await api.storage.idempotency.claim(
-        IdempotencyClaim(
-            api.tenant.workspace.id,
-            "crashed-early",
-            fingerprint,
-            "dead-process",
-            now - timedelta(seconds=1),
-            now - timedelta(seconds=40),
-            now + timedelta(hours=23),
-        )
-    )
+    await plant_claim(api, "crashed-early", lease_left=-1, age=40, expires_in=23 * 3600)
     response = await api.create(SEED_BODY, key="crashed-early")
     assert response.status == 201
     assert await product_count(api) == 1
 
 
 async def test_record_older_than_24h_is_ignored_on_read(api: Api) -> None:
-    now = utc_now()
-    await api.storage.idempotency.claim(
-        IdempotencyClaim(
-            api.tenant.workspace.id,
-            "old",
-            "some-other-fingerprint",
-            "long-gone",
-            now - timedelta(hours=25),
-            now - timedelta(hours=25),
-            now - timedelta(seconds=1),
-        )
+    await plant_claim(
+        api, "old", lease_left=-90000, age=90000, expires_in=-1, fingerprint="other-fingerprint"
     )
     # Another fingerprint would be a 422 if the record still counted.
     response = await api.create(SEED_BODY, key="old")

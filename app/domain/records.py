@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+ProductStatus = Literal["active", "archived"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ class Product:
     image_urls: list[str]
     source_locale: str
     passport_count: int
-    status: str
+    status: ProductStatus
     created_at: datetime
     updated_at: datetime
     idempotency_key: str | None = None

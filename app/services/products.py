@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,25 +26,13 @@ class CreateProductInput:
     source_locale: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedProduct:
-    workspace_id: str
-    name: str
-    model: str
-    category: str
-    template_id: str
-    description: str | None
-    default_field_values: dict[str, Any]
-    image_urls: list[str]
-    source_locale: str
-
-
 class ProductService:
     def __init__(self, products: ProductRepository, catalog: TemplateCatalog) -> None:
         self._products = products
         self._catalog = catalog
 
-    def prepare_create(self, workspace: Workspace, data: CreateProductInput) -> PreparedProduct:
+    def prepare_create(self, workspace: Workspace, data: CreateProductInput) -> NewProduct:
+        """Resolve the template and validate; raises TemplateNotFound / ValidationFailed."""
         template = self._catalog.resolve(data.category)
         if template is None:
             raise TemplateNotFound(data.category_as_sent)
@@ -52,7 +41,7 @@ class ProductService:
         )
         if errors:
             raise ValidationFailed(errors)
-        return PreparedProduct(
+        return NewProduct(
             workspace_id=workspace.id,
             name=data.name,
             model=data.model,
@@ -62,22 +51,12 @@ class ProductService:
             default_field_values=values,
             image_urls=data.image_urls,
             source_locale=data.source_locale or workspace.default_source_locale,
+            created_at=utc_now(),
         )
 
-    async def create(self, prepared: PreparedProduct, idempotency_key: str | None) -> Product:
-        new = NewProduct(
-            workspace_id=prepared.workspace_id,
-            name=prepared.name,
-            model=prepared.model,
-            category=prepared.category,
-            template_id=prepared.template_id,
-            description=prepared.description,
-            default_field_values=prepared.default_field_values,
-            image_urls=prepared.image_urls,
-            source_locale=prepared.source_locale,
-            created_at=utc_now(),
-            idempotency_key=idempotency_key,
-        )
+    async def create(self, prepared: NewProduct, idempotency_key: str | None) -> Product:
+        # Stamped at execution, not at validation: the budget step sits in between.
+        new = dataclasses.replace(prepared, created_at=utc_now(), idempotency_key=idempotency_key)
         try:
             return await self._products.insert(new)
         except DuplicateModelError as exc:

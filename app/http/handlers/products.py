@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from app.domain.clock import format_timestamp
-from app.domain.records import Product, StoredResponse
+from app.domain.records import NewProduct, Product, StoredResponse
 from app.http.app_keys import SERVICES, SETTINGS, WORKSPACE
 from app.http.idempotency_header import idempotency_key
 from app.http.json_body import read_json_body
 from app.http.models import CreateProductBody, ProductOut
 from app.http.responses import write_outcome_response
 from app.http.validation import parse_body
-from app.services.products import CreateProductInput, PreparedProduct
+from app.services.products import CreateProductInput
 from app.services.write_pipeline import WriteRequest
 
 
@@ -49,7 +49,7 @@ async def create_product(request: web.Request) -> web.Response:
     body = await read_json_body(request, request.app[SETTINGS].max_json_body_bytes)
     key = idempotency_key(request.headers)
 
-    def prepare() -> PreparedProduct:
+    def prepare() -> NewProduct:
         parsed = parse_body(CreateProductBody, body)
         return services.products.prepare_create(
             workspace,
@@ -65,7 +65,7 @@ async def create_product(request: web.Request) -> web.Response:
             ),
         )
 
-    async def execute(prepared: PreparedProduct, key: str | None) -> StoredResponse:
+    async def execute(prepared: NewProduct, key: str | None) -> StoredResponse:
         return created_response(await services.products.create(prepared, key))
 
     async def recover(key: str) -> StoredResponse | None:
