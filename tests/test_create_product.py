@@ -332,6 +332,8 @@ TYPE_CASES: list[tuple[str, str, Any, bool]] = [
     ("batteries", "batteryWeight", 0.0001, False),
     ("batteries", "batteryWeight", 100001, False),
     ("batteries", "batteryWeight", 100000, True),
+    ("batteries", "nominalVoltage", 10**400, False),
+    ("batteries", "nominalVoltage", 2**63, False),
     # boolean
     ("batteries", "cadmiumSymbol", False, True),
     ("batteries", "cadmiumSymbol", "false", False),
@@ -370,6 +372,8 @@ TYPE_CASES: list[tuple[str, str, Any, bool]] = [
     ("batteries", "manufacturingPlace", "Berlin", False),
     ("batteries", "manufacturingPlace", {"$where": "1"}, False),
     ("batteries", "manufacturingPlace", {"a.b": 1}, False),
+    ("batteries", "manufacturingPlace", {"n": [2**64]}, False),
+    ("batteries", "manufacturingPlace", {"n": [2**63 - 1, -(2**63)]}, True),
     ("batteries", "manufacturingPlace", {"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}, True),
     (
         "batteries",

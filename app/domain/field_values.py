@@ -30,12 +30,18 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _depth_problem(value: Any) -> str | None:
-    """Depth of nesting (a scalar is 0) and storage-unsafe keys in nested objects."""
+    """Depth of nesting (a scalar is 0), storage-unsafe keys and integers BSON cannot hold."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict | list):
+        if isinstance(node, int) and not isinstance(node, bool):
+            if not INT64_MIN <= node <= INT64_MAX:
+                return "Integers must fit in 64 bits"
+        elif isinstance(node, dict | list):
             if depth + 1 > MAX_DEPTH:
                 return f"Nesting depth must be at most {MAX_DEPTH}"
             children = node.values() if isinstance(node, dict) else node
@@ -109,6 +115,8 @@ def value_problem(f: TemplateField, value: Any) -> str | None:
     if kind == "number":
         if not _is_number(value):
             return "Expected a number"
+        if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+            return "Integers must fit in 64 bits"
         if not math.isfinite(value):
             return "Must be a finite number"
         if f.minimum is not None and value < f.minimum:
