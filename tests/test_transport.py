@@ -205,3 +205,32 @@ async def test_no_stack_trace_or_driver_text_in_500(make_api: Any) -> None:
         "code": "internal_error",
         "requestId": response.headers["X-Request-Id"],
     }
+
+
+async def test_readyz_is_503_when_storage_is_unreachable(aiohttp_client: Any) -> None:
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    from app.http.app import create_app
+    from app.storage.mongo.store import MongoStorage
+    from tests.conftest import app_settings
+    from tests.mongo_shim import mock_database
+
+    storage = MongoStorage(mock_database())
+    client = await aiohttp_client(
+        create_app(app_settings(), storage=storage, on_generated_key=lambda k: None)
+    )
+    assert (await client.get("/readyz")).status == 200
+
+    class Unreachable:
+        async def command(self, *args: Any, **kwargs: Any) -> Any:
+            raise ServerSelectionTimeoutError("no primary")
+
+    storage._database = Unreachable()
+    response = await client.get("/readyz")
+    assert response.status == 503
+    assert response.headers["Retry-After"]
+    assert await response.json() == {
+        "status": "unavailable",
+        "checks": {"storage": False, "templates": True},
+    }
+    assert (await client.get("/healthz")).status == 200

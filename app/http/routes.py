@@ -41,7 +41,6 @@ class Route:
     body: type[BaseModel] | None = None
     replies: dict[int, Reply] = field(default_factory=dict)
     idempotent: bool = False  # honours Idempotency-Key
-    write: bool = False  # counts against the daily write budget
     description: str = ""
 
     @property
@@ -73,7 +72,6 @@ ROUTES: list[Route] = [
         ),
         body=CreateProductBody,
         idempotent=True,
-        write=True,
         replies={
             201: Reply("Created.", ProductOut, ("Location", "RateLimit", "RateLimit-Policy")),
             400: Reply(
