@@ -88,6 +88,15 @@ class Api:
             sent["Idempotency-Key"] = key
         return await self.client.post("/api/v1/products", json=body, headers=sent)
 
+    async def post_raw(
+        self, data: Any, content_type: str = "application/json", key: str | None = None
+    ) -> Any:
+        """POST exactly these bytes (or this async iterable), authenticated."""
+        headers = {**self.tenant.auth, "Content-Type": content_type}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return await self.client.post("/api/v1/products", data=data, headers=headers)
+
 
 AppFactory = Callable[..., Awaitable[Api]]
 

@@ -83,11 +83,7 @@ async def test_auth_comes_before_body_checks(api: Api) -> None:
     ],
 )
 async def test_malformed_json_is_invalid_json(api: Api, raw: bytes) -> None:
-    response = await api.client.post(
-        "/api/v1/products",
-        data=raw,
-        headers={**api.tenant.auth, "Content-Type": "application/json"},
-    )
+    response = await api.post_raw(raw)
     assert response.status == 400
     data = await response.json()
     assert data["code"] == "invalid_json"
@@ -98,11 +94,7 @@ async def test_malformed_json_is_invalid_json(api: Api, raw: bytes) -> None:
     "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
 )
 async def test_wrong_content_type_is_415(api: Api, content_type: str) -> None:
-    response = await api.client.post(
-        "/api/v1/products",
-        data=b'{"name": "x"}',
-        headers={**api.tenant.auth, "Content-Type": content_type},
-    )
+    response = await api.post_raw(b'{"name": "x"}', content_type)
     assert response.status == 415
     assert (await response.json())["code"] == "unsupported_media_type"
 
@@ -130,11 +122,7 @@ async def test_chunked_body_over_1_mib_is_413(api: Api) -> None:
         for _ in range(20):
             yield b" " * (64 * 1024)
 
-    response = await api.client.post(
-        "/api/v1/products",
-        data=chunks(),
-        headers={**api.tenant.auth, "Content-Type": "application/json"},
-    )
+    response = await api.post_raw(chunks())
     assert response.status == 413
     assert (await response.json())["code"] == "payload_too_large"
 

@@ -33,21 +33,19 @@ class TenantAdmin:
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
 
-    async def _check_plan(self, plan: str) -> None:
+    async def _check_workspace_settings(self, plan: str, locale: str) -> None:
+        if not is_iso_639_1(locale):
+            raise BootstrapError(f"{locale!r} is not an ISO 639-1 language code")
         known = {p.plan for p in await self._storage.plans.list_all()}
         if known and plan not in known:
             raise BootstrapError(f"unknown plan {plan!r}; known plans: {', '.join(sorted(known))}")
 
     async def create_workspace(self, name: str, plan: str, locale: str) -> Workspace:
-        if not is_iso_639_1(locale):
-            raise BootstrapError(f"{locale!r} is not an ISO 639-1 language code")
-        await self._check_plan(plan)
+        await self._check_workspace_settings(plan, locale)
         return await self._storage.workspaces.create(name, plan, locale)
 
     async def ensure_workspace(self, name: str, plan: str, locale: str) -> Workspace:
-        if not is_iso_639_1(locale):
-            raise BootstrapError(f"{locale!r} is not an ISO 639-1 language code")
-        await self._check_plan(plan)
+        await self._check_workspace_settings(plan, locale)
         return await self._storage.workspaces.get_or_create(name, plan, locale)
 
     async def ensure_key(self, workspace: Workspace, key: str, label: str | None) -> ApiKeyRecord:
