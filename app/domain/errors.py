@@ -160,3 +160,52 @@ class InternalError(ApiError):
 
     def __init__(self, request_id: str) -> None:
         super().__init__(extra={"requestId": request_id})
+
+
+class PlanForbidden(ApiError):
+    status = 403
+    code = "plan_forbidden"
+    message = "Your plan does not allow deleting products. Archive the product instead."
+
+
+class ImageNotFound(ApiError):
+    status = 404
+    code = "not_found"
+    message = "Image not found"
+
+
+class ProductHasPassports(ApiError):
+    status = 409
+    code = "product_has_passports"
+    message = "Product has passports and cannot be deleted"
+
+    def __init__(self, passport_count: int) -> None:
+        super().__init__(
+            details={"passportCount": passport_count},
+            extra={
+                "reason": f"{passport_count} passport(s) were issued from this product; "
+                "archive it instead of deleting it."
+            },
+        )
+
+
+class ImageLimitReached(ApiError):
+    status = 409
+    code = "image_limit_reached"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"A product can have at most {limit} images")
+
+
+class ImageTooLarge(ApiError):
+    status = 413
+    code = "payload_too_large"
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(f"Image exceeds the {limit_bytes // (1024 * 1024)} MB limit")
+
+
+class UnsupportedImageType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
+    message = "Image must be PNG, JPEG or WebP"

@@ -7,6 +7,17 @@ from datetime import datetime
 from typing import Any, Literal
 
 ProductStatus = Literal["active", "archived"]
+PRODUCT_STATUSES: tuple[ProductStatus, ...] = ("active", "archived")
+
+
+class Unset:
+    """Marks a field a partial update leaves alone (None can be a value, e.g. description)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = Unset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +93,69 @@ class Product:
             updated_at=new.created_at,
             idempotency_key=new.idempotency_key,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ProductChanges:
+    """A partial update: only the fields that are not UNSET change (description may be None)."""
+
+    name: str | None = None
+    model: str | None = None
+    description: str | Unset | None = UNSET
+    default_field_values: dict[str, Any] | None = None
+    image_urls: list[str] | None = None
+    status: ProductStatus | None = None
+    source_locale: str | None = None
+
+    def as_fields(self) -> dict[str, Any]:
+        """The changed fields under their record attribute names."""
+        fields: dict[str, Any] = {
+            "name": self.name,
+            "model": self.model,
+            "default_field_values": self.default_field_values,
+            "image_urls": self.image_urls,
+            "status": self.status,
+            "source_locale": self.source_locale,
+        }
+        changed = {k: v for k, v in fields.items() if v is not None}
+        if not isinstance(self.description, Unset):
+            changed["description"] = self.description
+        return changed
+
+
+@dataclass(frozen=True, slots=True)
+class ProductListQuery:
+    """One page of a workspace's products, newest first (createdAt desc, then id desc)."""
+
+    workspace_id: str
+    page: int = 1
+    limit: int = 20
+    category: str | None = None  # canonical slug
+    statuses: tuple[ProductStatus, ...] = ("active",)
+    search: str | None = None  # literal, case-insensitive substring of name or model
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+@dataclass(frozen=True, slots=True)
+class ProductPage:
+    items: list[Product]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    """An image file the service stores and serves publicly under its own URL."""
+
+    id: str
+    workspace_id: str
+    product_id: str
+    content_type: str
+    etag: str
+    data: bytes
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ class Template:
     regulation: dict[str, Any]
     groups: tuple[dict[str, Any], ...]
     fields: tuple[TemplateField, ...]
+    source: str | None = None  # attribution of the field facts
 
     @classmethod
     def from_seed(cls, data: dict[str, Any]) -> Template:
@@ -72,6 +73,7 @@ class Template:
             regulation=dict(data.get("regulation", {})),
             groups=tuple(data.get("groups", ())),
             fields=tuple(TemplateField.from_seed(f) for f in data["fields"]),
+            source=data.get("source"),
         )
 
     def to_seed(self) -> dict[str, Any]:
@@ -84,6 +86,7 @@ class Template:
             "regulation": self.regulation,
             "groups": list(self.groups),
             "fields": [f.raw for f in self.fields],
+            "source": self.source,
         }
 
     @property

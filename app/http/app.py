@@ -14,6 +14,7 @@ from app.http.openapi import render_openapi
 from app.http.routes import setup_routes
 from app.services.auth import Authenticator
 from app.services.idempotency import IdempotencyGuard
+from app.services.images import ImageService
 from app.services.plans import PlanBook
 from app.services.products import ProductService
 from app.services.seeding import ensure_reference_data
@@ -27,12 +28,14 @@ from app.storage.protocols import Storage
 
 def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalog) -> Services:
     plans = PlanBook(storage.plans, cache_seconds=settings.plan_cache_seconds)
+    images = ImageService(storage.products, storage.images, settings.base_url)
     return Services(
         catalog=catalog,
         authenticator=Authenticator(
             storage.api_keys, storage.workspaces, cache_seconds=settings.auth_cache_seconds
         ),
-        products=ProductService(storage.products, catalog),
+        products=ProductService(storage.products, images, catalog, plans),
+        images=images,
         writes=WritePipeline(
             IdempotencyGuard(storage.idempotency, lease_seconds=settings.idempotency_lease_seconds),
             WriteBudget(storage.usage, plans),

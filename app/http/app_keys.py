@@ -9,6 +9,7 @@ from aiohttp import web
 from app.domain.records import Workspace
 from app.domain.templates import TemplateCatalog
 from app.services.auth import Authenticator
+from app.services.images import ImageService
 from app.services.products import ProductService
 from app.services.write_pipeline import WritePipeline
 from app.settings import Settings
@@ -22,6 +23,7 @@ class Services:
     catalog: TemplateCatalog
     authenticator: Authenticator
     products: ProductService
+    images: ImageService
     writes: WritePipeline
 
 

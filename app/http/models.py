@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from app.domain.image_urls import MAX_URL_LENGTH, image_url_problem
 from app.domain.locales import is_iso_639_1
@@ -62,11 +72,20 @@ class _Strict(BaseModel):
     )
 
 
+NameStr = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_CONTROL_CHARS)]
+ModelStr = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS)]
+DescriptionStr = Annotated[str, Field(max_length=2000, pattern=NO_CONTROL_CHARS_MULTILINE)]
+FIELD_VALUES_DESCRIPTION = (
+    "Template field values, keyed by the template's camelCase keys (snake_case spellings "
+    "accepted), validated against the category template."
+)
+
+
 class CreateProductBody(_Strict):
     """POST /api/v1/products."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=NO_CONTROL_CHARS)]
-    model: Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS)]
+    name: NameStr
+    model: ModelStr
     category: Annotated[
         str,
         Field(
@@ -75,15 +94,11 @@ class CreateProductBody(_Strict):
             description="A seeded category slug or alias (e.g. `batteries`, `battery`).",
         ),
     ]
-    description: Annotated[
-        str | None, Field(max_length=2000, pattern=NO_CONTROL_CHARS_MULTILINE)
-    ] = None
+    description: DescriptionStr | None = None
     # Left out → empty / the workspace default; an explicit null is a type error (only
     # description is nullable).
     defaultFieldValues: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Template field values, keyed by the template's camelCase keys "
-        "(snake_case spellings accepted).",
+        default_factory=dict, description=FIELD_VALUES_DESCRIPTION
     )
     imageUrls: Annotated[list[ImageUrl], Field(max_length=MAX_IMAGE_URLS)] = Field(
         default_factory=list
@@ -91,6 +106,65 @@ class CreateProductBody(_Strict):
     sourceLocale: LocaleCode = Field(
         default="", description="ISO 639-1 code; defaults to the workspace's default."
     )
+
+
+def _non_nullable(schema: dict[str, Any], nullable: frozenset[str]) -> None:
+    """Optional is not nullable: drop the `null` branch pydantic adds for `X | None = None`."""
+    for name, prop in schema.get("properties", {}).items():
+        variants = prop.get("anyOf")
+        if name in nullable or not variants:
+            continue
+        kept = [v for v in variants if v != {"type": "null"}]
+        if len(kept) == 1:
+            del prop["anyOf"]
+            prop.update(kept[0])
+
+
+class _Partial(_Strict):
+    """Every field optional (left out = unchanged); only fields in NULLABLE accept null."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.NULLABLE:
+            raise PydanticCustomError("not_null", "Must not be null")
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        _non_nullable(schema, cls.NULLABLE)
+        return schema
+
+
+class UpdateProductBody(_Partial):
+    """PATCH /api/v1/products/{id}: the fields sent change; `category` cannot change."""
+
+    NULLABLE = frozenset({"description"})
+
+    name: NameStr | None = None
+    model: ModelStr | None = Field(default=None, description="Unique in the workspace.")
+    description: DescriptionStr | None = Field(default=None, description="`null` clears it.")
+    defaultFieldValues: dict[str, Any] | None = Field(
+        default=None, description=FIELD_VALUES_DESCRIPTION + " Replaces the whole map."
+    )
+    imageUrls: (
+        Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]],
+            Field(max_length=MAX_IMAGE_URLS),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="Replaces the whole array. New URLs must be public https URLs; URLs the "
+        "product already holds (including images stored by this service) are kept as they are.",
+    )
+    status: Literal["active", "archived"] | None = None
+    sourceLocale: LocaleCode | None = None
 
 
 class ProductOut(BaseModel):
@@ -149,3 +223,173 @@ class RateLimitErrorOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     checks: dict[str, bool] | None = None
+
+
+class ProductSummaryOut(BaseModel):
+    """A list item: the trimmed projection of a product (contract §7)."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    id: str = Field(alias="_id", pattern=r"^[0-9a-f]{24}$")
+    name: str
+    model: str
+    category: str
+    passportCount: int
+    status: Literal["active", "archived"]
+    createdAt: str = Field(examples=["2026-05-09T10:00:00.000Z"])
+
+
+class ProductPageOut(BaseModel):
+    items: list[ProductSummaryOut]
+    total: int
+    page: int
+    limit: int
+    totalPages: int
+
+
+class ProductListOut(BaseModel):
+    data: ProductPageOut
+
+
+class DeletedProductSummary(BaseModel):
+    productId: str
+    name: str
+
+
+class DeletedProductOut(BaseModel):
+    message: Literal["Product permanently deleted"]
+    summary: DeletedProductSummary
+
+
+class ProductHasPassportsOut(BaseModel):
+    error: str
+    code: Literal["product_has_passports"]
+    reason: str
+    details: dict[str, int]
+
+
+class ImageUploadBody(BaseModel):
+    """multipart/form-data with one part `file`."""
+
+    file: bytes = Field(
+        json_schema_extra={"format": "binary", "contentMediaType": "application/octet-stream"},
+        description="A PNG, JPEG or WebP file (judged by its bytes), at most 5 MB.",
+    )
+
+
+class ImageUploadOut(BaseModel):
+    imageUrl: str
+    imageUrls: list[str]
+
+
+class RegulationOut(BaseModel):
+    name: str
+    number: str
+    effectiveDate: str | None = None
+    mandatoryDate: str | None = None
+
+
+class TemplateSummaryOut(BaseModel):
+    category: str
+    categoryLabel: str
+    aliases: list[str]
+    version: int
+    regulation: RegulationOut
+    fieldCount: int
+    requiredFieldCount: int
+    templateId: str
+
+
+class TemplateListOut(BaseModel):
+    templates: list[TemplateSummaryOut]
+
+
+class TemplateGroupOut(BaseModel):
+    key: str
+    label: str
+
+
+class EnumValueOut(BaseModel):
+    value: str
+    label: str
+
+
+class RegulationRefOut(BaseModel):
+    article: str | None = None
+    annex: str | None = None
+    instrument: str | None = None
+
+
+class TemplateFieldOut(BaseModel):
+    key: str
+    label: str
+    group: str
+    dataType: Literal[
+        "string",
+        "number",
+        "boolean",
+        "date",
+        "enum",
+        "multi_enum",
+        "url",
+        "array",
+        "object",
+        "file_reference",
+    ]
+    unit: str | None
+    required: bool
+    accessLevel: str
+    regulationRef: RegulationRefOut | None = None
+    anticipated: bool | None = None
+    requiredBy: dict[str, str] | None = None
+    min: float | None = None
+    max: float | None = None
+    minLength: int | None = None
+    maxLength: int | None = None
+    pattern: str | None = None
+    enum: list[EnumValueOut] | None = None
+
+
+class TemplateOut(TemplateSummaryOut):
+    groups: list[TemplateGroupOut]
+    fields: list[TemplateFieldOut]
+    source: str | None = None
+
+
+MAX_PAGE = 10_000
+MAX_PAGE_SIZE = 100
+
+
+def _whole_number(value: Any) -> Any:
+    # Query values are text: only plain decimal digits count as a number ("1.0", "+1", "1e3",
+    # "0x10" and full-width digits do not), so a typo never silently becomes another page.
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 9):
+        raise PydanticCustomError("int_parsing", "Must be a whole number")
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(_whole_number)]
+
+
+class ListProductsQuery(_Partial):
+    """GET /api/v1/products query parameters (unknown or repeated parameters are a 400)."""
+
+    model_config = ConfigDict(strict=False)  # query values are text
+
+    page: Annotated[QueryInt, Field(ge=1, le=MAX_PAGE, description="1-based page number.")] = 1
+    limit: Annotated[
+        QueryInt, Field(ge=1, le=MAX_PAGE_SIZE, description="Items per page (1-100).")
+    ] = 20
+    category: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=None, description="A category slug or alias."
+    )
+    status: Literal["active", "archived"] | None = Field(
+        default=None, description="Only products with this status (overrides showArchived)."
+    )
+    search: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None,
+        description="Case-insensitive substring of name or model, taken literally.",
+    )
+    showArchived: Literal["true", "false"] = Field(
+        default="false", description="`true` includes archived products when no status is given."
+    )

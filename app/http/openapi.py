@@ -9,7 +9,7 @@ from apispec import APISpec
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.http.routes import ROUTES, Reply, Route
+from app.http.routes import ROUTES, PathParam, Reply, Route
 
 REF = "#/components/schemas/{model}"
 
@@ -35,6 +35,11 @@ HEADER_DOCS: dict[str, dict[str, Any]] = {
         "description": 'Always `Bearer realm="api"`.',
         "schema": {"type": "string"},
     },
+    "ETag": {"description": "Entity tag of the image bytes.", "schema": {"type": "string"}},
+    "Cache-Control": {
+        "description": "`public, max-age=31536000, immutable`.",
+        "schema": {"type": "string"},
+    },
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored response of an earlier request.",
         "schema": {"type": "string", "enum": ["true"]},
@@ -54,12 +59,47 @@ def _models() -> list[tuple[type[BaseModel], Literal["validation", "serializatio
 
 
 def _content(reply: Reply) -> dict[str, Any]:
+    if isinstance(reply.content_type, tuple):  # binary alternatives (images)
+        return {media: {"schema": {}} for media in reply.content_type}
     if reply.content_type == "text/html":
         return {"text/html": {"schema": {"type": "string"}}}
     schema: dict[str, Any] = (
         {"$ref": REF.format(model=reply.model.__name__)} if reply.model else {"type": "object"}
     )
     return {reply.content_type: {"schema": schema}}
+
+
+def _path_parameter(param: PathParam) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if param.pattern is not None:
+        schema["pattern"] = param.pattern
+    return {
+        "name": param.name,
+        "in": "path",
+        "required": True,
+        "description": param.description,
+        "schema": schema,
+    }
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, prop in schema["properties"].items():
+        prop = dict(prop)
+        description = prop.pop("description", None)
+        prop.pop("title", None)
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": prop,
+        }
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
 
 
 def _operation(route: Route) -> dict[str, Any]:
@@ -75,7 +115,9 @@ def _operation(route: Route) -> dict[str, Any]:
         operation["security"] = [{"bearerAuth": []}]
     else:
         operation["security"] = []
-    parameters: list[str] = []
+    parameters: list[Any] = [_path_parameter(param) for param in route.path_params]
+    if route.query is not None:
+        parameters.extend(_query_parameters(route.query))
     if route.idempotent:
         parameters.append("IdempotencyKey")
     if route.authenticated:
@@ -86,18 +128,18 @@ def _operation(route: Route) -> dict[str, Any]:
         operation["requestBody"] = {
             "required": True,
             "content": {
-                "application/json": {"schema": {"$ref": REF.format(model=route.body.__name__)}}
+                route.body_media_type: {"schema": {"$ref": REF.format(model=route.body.__name__)}}
             },
         }
     for status, reply in sorted(route.replies.items()):
         headers = {name: HEADER_DOCS[name] for name in ("X-Request-Id", *reply.headers)}
         if route.idempotent and (200 <= status < 300 or status in (404, 409)):
             headers["Idempotent-Replayed"] = HEADER_DOCS["Idempotent-Replayed"]
-        operation["responses"][str(status)] = {
-            "description": reply.description,
-            "headers": headers,
-            "content": _content(reply),
-        }
+        response: dict[str, Any] = {"description": reply.description, "headers": headers}
+        content = _content(reply)
+        if content:
+            response["content"] = content
+        operation["responses"][str(status)] = response
     return operation
 
 

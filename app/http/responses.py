@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from app.services.write_pipeline import WriteOutcome
 
@@ -15,6 +16,14 @@ def json_bytes(status: int, body: bytes, headers: Mapping[str, str] | None = Non
     response = web.Response(status=status, body=body, headers=headers)
     response.headers["Content-Type"] = JSON_CONTENT_TYPE
     return response
+
+
+def model_bytes(model: BaseModel) -> bytes:
+    return model.model_dump_json().encode()
+
+
+def json_model(model: BaseModel, status: int = 200) -> web.Response:
+    return json_bytes(status, model_bytes(model))
 
 
 def write_outcome_response(outcome: WriteOutcome) -> web.Response:

@@ -9,13 +9,22 @@ from aiohttp import web
 from openapi_ui_bundles import swagger_ui
 from pydantic import BaseModel
 
-from app.http.handlers import docs, probes, products
+from app.domain.media import MEDIA_PATH
+from app.http.handlers import docs, images, probes, products, templates
 from app.http.models import (
     CreateProductBody,
+    DeletedProductOut,
     ErrorOut,
     HealthOut,
+    ImageUploadBody,
+    ImageUploadOut,
+    ListProductsQuery,
+    ProductListOut,
     ProductOut,
     RateLimitErrorOut,
+    TemplateListOut,
+    TemplateOut,
+    UpdateProductBody,
     ValidationErrorOut,
 )
 
@@ -27,7 +36,15 @@ class Reply:
     description: str
     model: type[BaseModel] | None = None
     headers: tuple[str, ...] = ()
-    content_type: str = "application/json"
+    content_type: str | tuple[str, ...] = "application/json"  # a tuple: binary alternatives
+
+
+@dataclass(frozen=True)
+class PathParam:
+    name: str
+    description: str
+    pattern: str | None
+    type: str = "string"
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,9 @@ class Route:
     summary: str
     tag: str
     body: type[BaseModel] | None = None
+    body_media_type: str = "application/json"
+    query: type[BaseModel] | None = None
+    path_params: tuple[PathParam, ...] = ()
     replies: dict[int, Reply] = field(default_factory=dict)
     idempotent: bool = False  # honours Idempotency-Key
     description: str = ""
@@ -57,7 +77,47 @@ COMMON_V1_REPLIES = {
     503: Reply("Storage unreachable; retry later.", ErrorOut, ("Retry-After",)),
 }
 
+PRODUCT_ID = PathParam("id", "The product's id (24 hex characters).", r"^[0-9a-f]{24}$")
+NOT_FOUND = _error("No such product in your workspace (`not_found`); malformed ids included.")
+IDEMPOTENCY_ERRORS = {
+    409: _error(
+        "A request with this Idempotency-Key is still in flight (`idempotency_key_in_use`, "
+        "with Retry-After)."
+    ),
+    422: _error("Idempotency-Key reused with another body (`idempotency_key_reused`)."),
+}
+BAD_IDEMPOTENCY_KEY = _error("A bad `Idempotency-Key` header (`invalid_idempotency_key`).")
+WRITE_HEADERS = ("RateLimit", "RateLimit-Policy")
+RATE_LIMITED = Reply(
+    "Daily write budget spent (`rate_limit_exceeded`).",
+    RateLimitErrorOut,
+    ("Retry-After", "RateLimit", "RateLimit-Policy"),
+)
+JSON_BODY_ERRORS = {
+    413: _error("Body over 1 MiB (`payload_too_large`)."),
+    415: _error("Content-Type is not application/json (`unsupported_media_type`)."),
+}
+
 ROUTES: list[Route] = [
+    Route(
+        "GET",
+        "/api/v1/products",
+        products.list_products,
+        name="v1.products.list",
+        summary="List products",
+        tag="Products",
+        description=(
+            "One page of the workspace's products, newest first (`createdAt` desc, then `_id` "
+            "desc). Archived products are hidden unless `status=archived` or "
+            "`showArchived=true`. Unknown or repeated query parameters are a 400."
+        ),
+        query=ListProductsQuery,
+        replies={
+            200: Reply("A page of products.", ProductListOut),
+            400: Reply("A query parameter is out of range or unknown.", ValidationErrorOut),
+            **COMMON_V1_REPLIES,
+        },
+    ),
     Route(
         "POST",
         "/api/v1/products",
@@ -73,7 +133,7 @@ ROUTES: list[Route] = [
         body=CreateProductBody,
         idempotent=True,
         replies={
-            201: Reply("Created.", ProductOut, ("Location", "RateLimit", "RateLimit-Policy")),
+            201: Reply("Created.", ProductOut, ("Location", *WRITE_HEADERS)),
             400: Reply(
                 "Validation error (`validation_error`), unknown category (`template_not_found`), "
                 "malformed JSON (`invalid_json`) or a bad `Idempotency-Key` header "
@@ -84,15 +144,210 @@ ROUTES: list[Route] = [
                 "Model already exists (`duplicate_model`), or a request with this "
                 "Idempotency-Key is still in flight (`idempotency_key_in_use`, with Retry-After)."
             ),
-            413: _error("Body over 1 MiB (`payload_too_large`)."),
-            415: _error("Content-Type is not application/json (`unsupported_media_type`)."),
-            422: _error("Idempotency-Key reused with another body (`idempotency_key_reused`)."),
-            429: Reply(
-                "Daily write budget spent (`rate_limit_exceeded`).",
-                RateLimitErrorOut,
-                ("Retry-After", "RateLimit", "RateLimit-Policy"),
-            ),
+            **JSON_BODY_ERRORS,
+            422: IDEMPOTENCY_ERRORS[422],
+            429: RATE_LIMITED,
             **COMMON_V1_REPLIES,
+        },
+    ),
+    Route(
+        "GET",
+        "/api/v1/products/{id}",
+        products.get_product,
+        name="v1.products.get",
+        summary="Get a product",
+        tag="Products",
+        path_params=(PRODUCT_ID,),
+        replies={200: Reply("The product.", ProductOut), 404: NOT_FOUND, **COMMON_V1_REPLIES},
+    ),
+    Route(
+        "PATCH",
+        "/api/v1/products/{id}",
+        products.update_product,
+        name="v1.products.update",
+        summary="Update a product",
+        tag="Products",
+        description=(
+            "Partial update: only the fields sent change. `description: null` clears it; "
+            "`defaultFieldValues` and `imageUrls` replace the whole value; `model` stays unique "
+            "(409); `category` cannot change (400). Counts as one v1 write; honours "
+            "`Idempotency-Key`."
+        ),
+        path_params=(PRODUCT_ID,),
+        body=UpdateProductBody,
+        idempotent=True,
+        replies={
+            200: Reply("The updated product.", ProductOut, WRITE_HEADERS),
+            400: Reply(
+                "Validation error (`validation_error`, also for an empty body or a `category`), "
+                "malformed JSON (`invalid_json`) or a bad `Idempotency-Key` header "
+                "(`invalid_idempotency_key`).",
+                ValidationErrorOut,
+            ),
+            404: NOT_FOUND,
+            409: _error(
+                "Model already exists (`duplicate_model`), or a request with this "
+                "Idempotency-Key is still in flight (`idempotency_key_in_use`)."
+            ),
+            **JSON_BODY_ERRORS,
+            422: IDEMPOTENCY_ERRORS[422],
+            429: RATE_LIMITED,
+            **COMMON_V1_REPLIES,
+        },
+    ),
+    Route(
+        "DELETE",
+        "/api/v1/products/{id}",
+        products.delete_product,
+        name="v1.products.delete",
+        summary="Delete a product permanently",
+        tag="Products",
+        description=(
+            "Hard delete, only for a product without passports and not on the free plan. The "
+            "model can be reused afterwards; images stored by the service are deleted too. "
+            "Counts as one v1 write; honours `Idempotency-Key`."
+        ),
+        path_params=(PRODUCT_ID,),
+        idempotent=True,
+        replies={
+            200: Reply("Deleted.", DeletedProductOut, WRITE_HEADERS),
+            400: BAD_IDEMPOTENCY_KEY,
+            403: _error("The plan does not allow deleting products (`plan_forbidden`)."),
+            404: NOT_FOUND,
+            409: Reply(
+                "The product has passports (`product_has_passports`, with `reason`), or a "
+                "request with this Idempotency-Key is still in flight (`idempotency_key_in_use`).",
+                ErrorOut,
+            ),
+            422: IDEMPOTENCY_ERRORS[422],
+            429: RATE_LIMITED,
+            **COMMON_V1_REPLIES,
+        },
+    ),
+    Route(
+        "POST",
+        "/api/v1/products/{id}/archive",
+        products.archive_product,
+        name="v1.products.archive",
+        summary="Archive a product",
+        tag="Products",
+        description=(
+            "Sets `status` to `archived` (a no-op on an archived product); archived products "
+            "are hidden from the default list. Counts as one v1 write; honours `Idempotency-Key`."
+        ),
+        path_params=(PRODUCT_ID,),
+        idempotent=True,
+        replies={
+            200: Reply("The archived product.", ProductOut, WRITE_HEADERS),
+            400: BAD_IDEMPOTENCY_KEY,
+            404: NOT_FOUND,
+            **IDEMPOTENCY_ERRORS,
+            429: RATE_LIMITED,
+            **COMMON_V1_REPLIES,
+        },
+    ),
+    Route(
+        "POST",
+        "/api/v1/products/{id}/images",
+        images.upload_image,
+        name="v1.products.images.upload",
+        summary="Upload a product image",
+        tag="Images",
+        description=(
+            "`multipart/form-data` with one part `file`: PNG, JPEG or WebP (judged by the "
+            "file's bytes), at most 5 MB, at most 20 images per product. The service stores "
+            "the file and serves it publicly at a stable URL, appended to `imageUrls`. Counts "
+            "as one v1 write; `Idempotency-Key` does not apply (ignored if sent)."
+        ),
+        path_params=(PRODUCT_ID,),
+        body=ImageUploadBody,
+        body_media_type="multipart/form-data",
+        replies={
+            201: Reply("Stored.", ImageUploadOut, ("Location", *WRITE_HEADERS)),
+            400: Reply("No `file` part, another part, or a broken body.", ValidationErrorOut),
+            404: NOT_FOUND,
+            409: _error("The product already has 20 images (`image_limit_reached`)."),
+            413: _error("The file is over 5 MB (`payload_too_large`)."),
+            415: _error(
+                "Not multipart/form-data, or the file is not PNG, JPEG or WebP "
+                "(`unsupported_media_type`)."
+            ),
+            429: RATE_LIMITED,
+            **COMMON_V1_REPLIES,
+        },
+    ),
+    Route(
+        "DELETE",
+        "/api/v1/products/{id}/images/{index}",
+        images.delete_image,
+        name="v1.products.images.delete",
+        summary="Remove a product image",
+        tag="Images",
+        description=(
+            "Removes `imageUrls[index]` (zero-based) and, when this service stored the image, "
+            "the stored file (its URL then answers 404). Counts as one v1 write; honours "
+            "`Idempotency-Key`."
+        ),
+        path_params=(
+            PRODUCT_ID,
+            PathParam("index", "Zero-based position in `imageUrls`.", r"^[0-9]+$", "integer"),
+        ),
+        idempotent=True,
+        replies={
+            200: Reply("The product without that image.", ProductOut, WRITE_HEADERS),
+            400: BAD_IDEMPOTENCY_KEY,
+            404: _error("No such product, or no image at that index (`not_found`)."),
+            **IDEMPOTENCY_ERRORS,
+            429: RATE_LIMITED,
+            **COMMON_V1_REPLIES,
+        },
+    ),
+    Route(
+        "GET",
+        "/api/v1/templates",
+        templates.list_templates,
+        name="v1.templates.list",
+        summary="List category templates",
+        tag="Templates",
+        replies={200: Reply("Every seeded template.", TemplateListOut), **COMMON_V1_REPLIES},
+    ),
+    Route(
+        "GET",
+        "/api/v1/templates/{category}",
+        templates.get_template,
+        name="v1.templates.get",
+        summary="Get a category template with its fields",
+        tag="Templates",
+        path_params=(PathParam("category", "A category slug or alias.", None),),
+        replies={
+            200: Reply("The template.", TemplateOut),
+            404: _error("Unknown category (`template_not_found`)."),
+            **COMMON_V1_REPLIES,
+        },
+    ),
+    Route(
+        "GET",
+        MEDIA_PATH + "/{name}",
+        images.serve_image,
+        name="media.image",
+        summary="A stored product image (public, no auth)",
+        tag="Images",
+        description=(
+            "Images uploaded through the API, at the URL the upload returned. Cached for a "
+            "year (`immutable`); `If-None-Match` with the ETag answers 304."
+        ),
+        path_params=(
+            PathParam("name", "`<id>.<png|jpg|webp>`", r"^[0-9a-f]{32}\.(png|jpg|webp)$"),
+        ),
+        replies={
+            200: Reply(
+                "The image.",
+                None,
+                ("ETag", "Cache-Control"),
+                content_type=("image/png", "image/jpeg", "image/webp"),
+            ),
+            304: Reply("Not modified (the ETag matched).", None, ("ETag",), content_type=()),
+            404: _error("No such image (`not_found`)."),
         },
     ),
     Route(

@@ -1,4 +1,4 @@
-"""Product use cases: preparing (template + field validation) and creating products."""
+"""Product use cases: create, read, list, update, archive and delete."""
 
 from __future__ import annotations
 
@@ -7,11 +7,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.clock import utc_now
-from app.domain.errors import DuplicateModel, TemplateNotFound, ValidationFailed
+from app.domain.errors import (
+    DuplicateModel,
+    FieldErrors,
+    PlanForbidden,
+    ProductHasPassports,
+    ProductNotFound,
+    TemplateNotFound,
+    ValidationFailed,
+)
 from app.domain.field_values import validate_field_values
-from app.domain.records import NewProduct, Product, Workspace
+from app.domain.image_urls import image_url_problem
+from app.domain.records import (
+    PRODUCT_STATUSES,
+    UNSET,
+    NewProduct,
+    Product,
+    ProductChanges,
+    ProductListQuery,
+    ProductPage,
+    ProductStatus,
+    Unset,
+    Workspace,
+)
 from app.domain.templates import TemplateCatalog
-from app.storage.protocols import DuplicateModelError, ProductRepository
+from app.services.images import ImageService
+from app.services.plans import PlanBook
+from app.storage.protocols import DuplicateModelError, PassportsExistError, ProductRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +48,51 @@ class CreateProductInput:
     source_locale: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class ListProductsInput:
+    page: int = 1
+    limit: int = 20
+    category: str | None = None  # slug or alias, as sent
+    status: ProductStatus | None = None
+    search: str | None = None
+    show_archived: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateProductInput:
+    """A PATCH body after shape validation; None / UNSET mean "not sent"."""
+
+    name: str | None = None
+    model: str | None = None
+    description: str | Unset | None = UNSET
+    default_field_values: dict[str, Any] | None = None
+    image_urls: list[str] | None = None
+    status: ProductStatus | None = None
+    source_locale: str | None = None
+    category_sent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedUpdate:
+    workspace_id: str
+    product_id: str
+    changes: ProductChanges
+
+
 class ProductService:
-    def __init__(self, products: ProductRepository, catalog: TemplateCatalog) -> None:
+    def __init__(
+        self,
+        products: ProductRepository,
+        images: ImageService,
+        catalog: TemplateCatalog,
+        plans: PlanBook,
+    ) -> None:
         self._products = products
+        self._images = images
         self._catalog = catalog
+        self._plans = plans
+
+    # -- create ------------------------------------------------------------------------------
 
     def prepare_create(self, workspace: Workspace, data: CreateProductInput) -> NewProduct:
         """Resolve the template and validate; raises TemplateNotFound / ValidationFailed."""
@@ -64,3 +127,111 @@ class ProductService:
 
     async def created_under_key(self, workspace_id: str, key: str) -> Product | None:
         return await self._products.find_by_idempotency_key(workspace_id, key)
+
+    # -- read --------------------------------------------------------------------------------
+
+    async def get(self, workspace: Workspace, product_id: str) -> Product:
+        product = await self._products.get(workspace.id, product_id)
+        if product is None:
+            raise ProductNotFound()
+        return product
+
+    async def list_page(self, workspace: Workspace, data: ListProductsInput) -> ProductPage:
+        category = None
+        if data.category is not None:
+            template = self._catalog.resolve(data.category)
+            if template is None:
+                raise ValidationFailed({"category": [f"Unknown category: {data.category}"]})
+            category = template.slug
+        if data.status is not None:
+            statuses: tuple[ProductStatus, ...] = (data.status,)
+        else:
+            statuses = PRODUCT_STATUSES if data.show_archived else ("active",)
+        return await self._products.list_page(
+            ProductListQuery(
+                workspace_id=workspace.id,
+                page=data.page,
+                limit=data.limit,
+                category=category,
+                statuses=statuses,
+                search=data.search or None,
+            )
+        )
+
+    # -- update ------------------------------------------------------------------------------
+
+    async def prepare_update(
+        self, workspace: Workspace, product_id: str, data: UpdateProductInput
+    ) -> PreparedUpdate:
+        """Validate a PATCH against the product it changes; raises ValidationFailed / 404."""
+        if data.category_sent:
+            raise ValidationFailed(
+                {"category": ["Category cannot be changed; create a new product instead"]}
+            )
+        changes = ProductChanges(
+            name=data.name,
+            model=data.model,
+            description=data.description,
+            default_field_values=data.default_field_values,
+            image_urls=data.image_urls,
+            status=data.status,
+            source_locale=data.source_locale,
+        )
+        if not changes.as_fields():
+            raise ValidationFailed({}, ["Send at least one field to update"])
+        product = await self.get(workspace, product_id)
+        errors: FieldErrors = {}
+        if data.default_field_values is not None:
+            template = self._catalog.resolve(product.category)
+            if template is None:  # a template removed from the seeds after the product was made
+                raise TemplateNotFound(product.category)
+            values, errors = validate_field_values(
+                self._catalog, template, data.default_field_values, path="defaultFieldValues"
+            )
+            changes = dataclasses.replace(changes, default_field_values=values)
+        for index, url in enumerate(data.image_urls or []):
+            # URLs the product already holds stay valid as they are (e.g. images this service
+            # stored under its own base URL), so a client can reorder or drop them.
+            problem = None if url in product.image_urls else image_url_problem(url)
+            if problem:
+                errors.setdefault(f"imageUrls.{index}", []).append(problem)
+        if errors:
+            raise ValidationFailed(errors)
+        return PreparedUpdate(workspace.id, product.id, changes)
+
+    async def update(self, prepared: PreparedUpdate) -> Product:
+        try:
+            result = await self._products.update(
+                prepared.workspace_id, prepared.product_id, prepared.changes, utc_now()
+            )
+        except DuplicateModelError as exc:
+            raise DuplicateModel() from exc
+        if result is None:
+            raise ProductNotFound()
+        before, after = result
+        dropped = [url for url in before.image_urls if url not in after.image_urls]
+        await self._images.discard_stored(after, dropped)
+        return after
+
+    async def archive(self, workspace: Workspace, product_id: str) -> Product:
+        product = await self._products.archive(workspace.id, product_id, utc_now())
+        if product is None:
+            raise ProductNotFound()
+        return product
+
+    # -- delete ------------------------------------------------------------------------------
+
+    async def check_can_delete(self, workspace: Workspace) -> None:
+        plan = await self._plans.get(workspace.plan)
+        if not plan.can_delete_products:
+            raise PlanForbidden()
+
+    async def delete(self, workspace: Workspace, product_id: str) -> Product:
+        try:
+            product = await self._products.delete(workspace.id, product_id)
+        except PassportsExistError as exc:
+            raise ProductHasPassports(exc.passport_count) from exc
+        if product is None:
+            raise ProductNotFound()
+        await self._images.discard_all(product)
+        return product

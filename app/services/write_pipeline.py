@@ -53,7 +53,7 @@ class WritePipeline:
         self,
         request: WriteRequest,
         *,
-        prepare: Callable[[], T],
+        prepare: Callable[[], Awaitable[T]],
         execute: Callable[[T, str | None], Awaitable[StoredResponse]],
         recover: Callable[[str], Awaitable[StoredResponse | None]] | None = None,
     ) -> WriteOutcome:
@@ -76,11 +76,13 @@ class WritePipeline:
                     # The previous owner executed but died before finalizing: answer its result.
                     await self._idempotency.complete(claimed, recovered)
                     return WriteOutcome(recovered, replayed=False, budget=None)
-            prepared = prepare()
-            reservation = await self._budget.reserve(request.workspace, now)
             try:
+                prepared = await prepare()
+                reservation = await self._budget.reserve(request.workspace, now)
                 response = await execute(prepared, request.idempotency_key)
             except ApiError as err:
+                # 404/409 are outcomes of the operation (also when found while preparing, e.g.
+                # an unknown product): stored and replayed. Everything else propagates.
                 if err.status not in STORED_ERROR_STATUSES:
                     raise
                 response = StoredResponse(err.status, err.body_bytes())

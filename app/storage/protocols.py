@@ -16,6 +16,10 @@ from app.domain.records import (
     NewProduct,
     Plan,
     Product,
+    ProductChanges,
+    ProductListQuery,
+    ProductPage,
+    StoredImage,
     StoredResponse,
     Workspace,
 )
@@ -26,6 +30,18 @@ class DuplicateModelError(Exception):
     """The unique (workspaceId, model) key already holds a product."""
 
 
+class PassportsExistError(Exception):
+    """A product with passports cannot be hard-deleted."""
+
+    def __init__(self, passport_count: int) -> None:
+        super().__init__(passport_count)
+        self.passport_count = passport_count
+
+
+class ImageLimitError(Exception):
+    """The product already holds the maximum number of images."""
+
+
 class DuplicateWorkspaceName(Exception):
     """Workspace names are unique, so bootstrap files can be applied idempotently."""
 
@@ -34,6 +50,56 @@ class ProductRepository(Protocol):
     async def insert(self, new: NewProduct) -> Product: ...
     async def get(self, workspace_id: str, product_id: str) -> Product | None: ...
     async def find_by_idempotency_key(self, workspace_id: str, key: str) -> Product | None: ...
+    async def list_page(self, query: ProductListQuery) -> ProductPage: ...
+
+    async def update(
+        self, workspace_id: str, product_id: str, changes: ProductChanges, at: datetime
+    ) -> tuple[Product, Product] | None:
+        """Apply the changes atomically: (before, after), None if there is no such product.
+
+        Raises DuplicateModelError when the new model is taken in the workspace.
+        """
+        ...
+
+    async def archive(self, workspace_id: str, product_id: str, at: datetime) -> Product | None:
+        """Set status archived (a no-op if it already is); None if there is no such product."""
+        ...
+
+    async def delete(self, workspace_id: str, product_id: str) -> Product | None:
+        """Delete a product without passports; None if absent. Raises PassportsExistError."""
+        ...
+
+    async def push_image_url(
+        self, workspace_id: str, product_id: str, url: str, max_images: int, at: datetime
+    ) -> Product | None:
+        """Append while fewer than max_images are held; None if absent. Raises ImageLimitError."""
+        ...
+
+    async def remove_image_url(
+        self, workspace_id: str, product_id: str, index: int, at: datetime
+    ) -> tuple[Product, str] | None:
+        """Remove imageUrls[index] atomically: (product after, removed URL).
+
+        None if the product is absent; raises IndexError when index is out of range.
+        """
+        ...
+
+    async def add_passports(self, workspace_id: str, product_id: str, count: int) -> None:
+        """Raise passportCount (the passport issuer's hook; passports are not built yet)."""
+        ...
+
+
+class ImageRepository(Protocol):
+    async def put(self, image: StoredImage) -> None: ...
+    async def get(self, image_id: str) -> StoredImage | None:
+        """By id alone: served publicly, the id is unguessable."""
+        ...
+
+    async def delete(self, workspace_id: str, product_id: str, image_id: str) -> bool:
+        """Delete one image if it belongs to this product; True if something was deleted."""
+        ...
+
+    async def delete_for_product(self, workspace_id: str, product_id: str) -> int: ...
 
 
 class TemplateRepository(Protocol):
@@ -117,6 +183,8 @@ class Storage(Protocol):
     def workspaces(self) -> WorkspaceRepository: ...
     @property
     def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def images(self) -> ImageRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from aiohttp import web
 
 from app.domain.clock import format_timestamp
-from app.domain.records import NewProduct, Product, StoredResponse
+from app.domain.records import UNSET, NewProduct, Product, StoredResponse
 from app.http.app_keys import SERVICES, SETTINGS, WORKSPACE
-from app.http.idempotency_header import idempotency_key
 from app.http.json_body import read_json_body
-from app.http.models import CreateProductBody, ProductOut
-from app.http.responses import write_outcome_response
-from app.http.validation import parse_body
-from app.services.products import CreateProductInput
-from app.services.write_pipeline import WriteRequest
+from app.http.models import (
+    CreateProductBody,
+    DeletedProductOut,
+    DeletedProductSummary,
+    ListProductsQuery,
+    ProductListOut,
+    ProductOut,
+    ProductPageOut,
+    ProductSummaryOut,
+    UpdateProductBody,
+)
+from app.http.responses import json_model, model_bytes
+from app.http.validation import parse_body, parse_query
+from app.http.writes import run_write
+from app.services.products import (
+    CreateProductInput,
+    ListProductsInput,
+    PreparedUpdate,
+    UpdateProductInput,
+)
+
+PRODUCT_ID = "id"  # the path parameter
 
 
 def product_out(product: Product) -> ProductOut:
@@ -35,23 +54,42 @@ def product_out(product: Product) -> ProductOut:
     )
 
 
+def summary_out(product: Product) -> ProductSummaryOut:
+    return ProductSummaryOut.model_construct(
+        id=product.id,
+        name=product.name,
+        model=product.model,
+        category=product.category,
+        passportCount=product.passport_count,
+        status=product.status,
+        createdAt=format_timestamp(product.created_at),
+    )
+
+
 def created_response(product: Product) -> StoredResponse:
     return StoredResponse(
         status=201,
-        body=product_out(product).model_dump_json().encode(),
+        body=model_bytes(product_out(product)),
         location=f"/api/v1/products/{product.id}",
     )
 
 
+def product_response(product: Product) -> StoredResponse:
+    return StoredResponse(status=200, body=model_bytes(product_out(product)))
+
+
+async def _json_body(request: web.Request) -> Any:
+    return await read_json_body(request, request.app[SETTINGS].max_json_body_bytes)
+
+
 async def create_product(request: web.Request) -> web.Response:
     workspace = request[WORKSPACE]
-    services = request.app[SERVICES]
-    body = await read_json_body(request, request.app[SETTINGS].max_json_body_bytes)
-    key = idempotency_key(request.headers)
+    products = request.app[SERVICES].products
+    body = await _json_body(request)
 
-    def prepare() -> NewProduct:
+    async def prepare() -> NewProduct:
         parsed = parse_body(CreateProductBody, body)
-        return services.products.prepare_create(
+        return products.prepare_create(
             workspace,
             CreateProductInput(
                 name=parsed.name,
@@ -66,16 +104,110 @@ async def create_product(request: web.Request) -> web.Response:
         )
 
     async def execute(prepared: NewProduct, key: str | None) -> StoredResponse:
-        return created_response(await services.products.create(prepared, key))
+        return created_response(await products.create(prepared, key))
 
     async def recover(key: str) -> StoredResponse | None:
-        product = await services.products.created_under_key(workspace.id, key)
+        product = await products.created_under_key(workspace.id, key)
         return None if product is None else created_response(product)
 
-    outcome = await services.writes.run(
-        WriteRequest(workspace, request.method, request.path, body, key),
-        prepare=prepare,
-        execute=execute,
-        recover=recover,
+    return await run_write(request, body=body, prepare=prepare, execute=execute, recover=recover)
+
+
+async def list_products(request: web.Request) -> web.Response:
+    query = parse_query(ListProductsQuery, request.query)
+    page = await request.app[SERVICES].products.list_page(
+        request[WORKSPACE],
+        ListProductsInput(
+            page=query.page,
+            limit=query.limit,
+            category=query.category,
+            status=query.status,
+            search=query.search,
+            show_archived=query.showArchived == "true",
+        ),
     )
-    return write_outcome_response(outcome)
+    return json_model(
+        ProductListOut(
+            data=ProductPageOut.model_construct(
+                items=[summary_out(product) for product in page.items],
+                total=page.total,
+                page=query.page,
+                limit=query.limit,
+                totalPages=math.ceil(page.total / query.limit),
+            )
+        )
+    )
+
+
+async def get_product(request: web.Request) -> web.Response:
+    product = await request.app[SERVICES].products.get(
+        request[WORKSPACE], request.match_info[PRODUCT_ID]
+    )
+    return json_model(product_out(product))
+
+
+async def update_product(request: web.Request) -> web.Response:
+    workspace = request[WORKSPACE]
+    products = request.app[SERVICES].products
+    product_id = request.match_info[PRODUCT_ID]
+    body = await _json_body(request)
+
+    async def prepare() -> PreparedUpdate:
+        category_sent = isinstance(body, dict) and "category" in body
+        shape = {k: v for k, v in body.items() if k != "category"} if category_sent else body
+        parsed = parse_body(UpdateProductBody, shape)
+        # Only description may be null, so None means "not sent" for every other field.
+        return await products.prepare_update(
+            workspace,
+            product_id,
+            UpdateProductInput(
+                name=parsed.name,
+                model=parsed.model,
+                description=parsed.description
+                if "description" in parsed.model_fields_set
+                else UNSET,
+                default_field_values=parsed.defaultFieldValues,
+                image_urls=parsed.imageUrls,
+                status=parsed.status,
+                source_locale=parsed.sourceLocale,
+                category_sent=category_sent,
+            ),
+        )
+
+    async def execute(prepared: PreparedUpdate, _key: str | None) -> StoredResponse:
+        return product_response(await products.update(prepared))
+
+    return await run_write(request, body=body, prepare=prepare, execute=execute)
+
+
+async def archive_product(request: web.Request) -> web.Response:
+    workspace = request[WORKSPACE]
+    products = request.app[SERVICES].products
+    product_id = request.match_info[PRODUCT_ID]
+
+    async def prepare() -> None:
+        return None
+
+    async def execute(_prepared: None, _key: str | None) -> StoredResponse:
+        return product_response(await products.archive(workspace, product_id))
+
+    return await run_write(request, body=None, prepare=prepare, execute=execute)
+
+
+async def delete_product(request: web.Request) -> web.Response:
+    workspace = request[WORKSPACE]
+    products = request.app[SERVICES].products
+    product_id = request.match_info[PRODUCT_ID]
+
+    async def prepare() -> None:
+        await products.check_can_delete(workspace)
+
+    async def execute(_prepared: None, _key: str | None) -> StoredResponse:
+        product = await products.delete(workspace, product_id)
+        body = DeletedProductOut(
+            message="Product permanently deleted",
+            summary=DeletedProductSummary(productId=product.id, name=product.name),
+        )
+        return StoredResponse(status=200, body=model_bytes(body))
+
+    return await run_write(request, body=None, prepare=prepare, execute=execute)

@@ -1,10 +1,47 @@
-"""Embedded product repository: hash indexes on id, (workspace, model) and (workspace, key)."""
+"""Embedded product repository.
+
+Hash indexes on id, (workspace, model) and (workspace, key), plus per-workspace ordered lists
+keyed by (workspace, status) and (workspace, category, status) — the embedded twins of the
+Mongo list indexes — so a page is read from the end of a list instead of scanning the workspace.
+Every method is free of awaits between its reads and writes, so each is atomic on the event loop.
+"""
 
 from __future__ import annotations
 
-from app.domain.records import NewProduct, Product
+import bisect
+import dataclasses
+import heapq
+import itertools
+from collections.abc import Iterator
+from datetime import datetime
+
+from app.domain.records import (
+    NewProduct,
+    Product,
+    ProductChanges,
+    ProductListQuery,
+    ProductPage,
+)
 from app.storage.memory.ids import new_id
-from app.storage.protocols import DuplicateModelError
+from app.storage.protocols import DuplicateModelError, ImageLimitError, PassportsExistError
+
+SortKey = tuple[datetime, str]  # (createdAt, id): the list order, read backwards for newest first
+OrderKey = tuple[str, str | None, str]  # (workspace, category or None for all, status)
+
+
+def _sort_key(product: Product) -> SortKey:
+    return (product.created_at, product.id)
+
+
+def _order_keys(product: Product) -> tuple[OrderKey, OrderKey]:
+    return (
+        (product.workspace_id, None, product.status),
+        (product.workspace_id, product.category, product.status),
+    )
+
+
+def _matches(product: Product, needle: str) -> bool:
+    return needle in product.name.casefold() or needle in product.model.casefold()
 
 
 class MemoryProductRepository:
@@ -12,25 +49,147 @@ class MemoryProductRepository:
         self._by_id: dict[str, Product] = {}
         self._by_model: dict[tuple[str, str], str] = {}
         self._by_idempotency_key: dict[tuple[str, str], str] = {}
+        self._order: dict[OrderKey, list[SortKey]] = {}
 
-    async def insert(self, new: NewProduct) -> Product:
-        # No await between the check and the write: atomic on the event loop.
-        model_key = (new.workspace_id, new.model)
-        if model_key in self._by_model:
-            raise DuplicateModelError(new.model)
-        product = Product.from_new(new_id(), new)
+    # -- index maintenance -------------------------------------------------------------------
+
+    def _index(self, product: Product) -> None:
         self._by_id[product.id] = product
-        self._by_model[model_key] = product.id
-        if new.idempotency_key is not None:
-            self._by_idempotency_key[(new.workspace_id, new.idempotency_key)] = product.id
-        return product
+        self._by_model[(product.workspace_id, product.model)] = product.id
+        for key in _order_keys(product):
+            bisect.insort(self._order.setdefault(key, []), _sort_key(product))
 
-    async def get(self, workspace_id: str, product_id: str) -> Product | None:
+    def _unindex(self, product: Product) -> None:
+        del self._by_id[product.id]
+        del self._by_model[(product.workspace_id, product.model)]
+        for key in _order_keys(product):
+            ordered = self._order[key]
+            del ordered[bisect.bisect_left(ordered, _sort_key(product))]
+
+    def _replace(self, before: Product, after: Product) -> None:
+        self._unindex(before)
+        self._index(after)
+
+    def _owned(self, workspace_id: str, product_id: str) -> Product | None:
         product = self._by_id.get(product_id)
         if product is None or product.workspace_id != workspace_id:
             return None
         return product
 
+    # -- protocol ----------------------------------------------------------------------------
+
+    async def insert(self, new: NewProduct) -> Product:
+        if (new.workspace_id, new.model) in self._by_model:
+            raise DuplicateModelError(new.model)
+        product = Product.from_new(new_id(), new)
+        self._index(product)
+        if new.idempotency_key is not None:
+            self._by_idempotency_key[(new.workspace_id, new.idempotency_key)] = product.id
+        return product
+
+    async def get(self, workspace_id: str, product_id: str) -> Product | None:
+        return self._owned(workspace_id, product_id)
+
     async def find_by_idempotency_key(self, workspace_id: str, key: str) -> Product | None:
         product_id = self._by_idempotency_key.get((workspace_id, key))
-        return None if product_id is None else self._by_id.get(product_id)
+        return None if product_id is None else self._owned(workspace_id, product_id)
+
+    async def list_page(self, query: ProductListQuery) -> ProductPage:
+        lists = [
+            self._order.get((query.workspace_id, query.category, status), [])
+            for status in query.statuses
+        ]
+        newest_first: Iterator[SortKey] = heapq.merge(
+            *(reversed(ordered) for ordered in lists), reverse=True
+        )
+        window = slice(query.offset, query.offset + query.limit)
+        if query.search is None:
+            total = sum(len(ordered) for ordered in lists)
+            if len(lists) == 1:  # one ordered list: slice it from the end directly
+                ordered = lists[0]
+                start, stop = (
+                    max(len(ordered) - window.stop, 0),
+                    max(len(ordered) - window.start, 0),
+                )
+                keys: Iterator[SortKey] = reversed(ordered[start:stop])
+            else:
+                keys = itertools.islice(newest_first, window.start, window.stop)
+            return ProductPage([self._by_id[key[1]] for key in keys], total)
+        # A substring search has to look at every candidate (Mongo does the same in its index).
+        needle = query.search.casefold()
+        matching = (
+            product
+            for product in (self._by_id[key[1]] for key in newest_first)
+            if _matches(product, needle)
+        )
+        items: list[Product] = []
+        total = 0
+        for position, product in enumerate(matching):
+            if window.start <= position < window.stop:
+                items.append(product)
+            total += 1
+        return ProductPage(items, total)
+
+    async def update(
+        self, workspace_id: str, product_id: str, changes: ProductChanges, at: datetime
+    ) -> tuple[Product, Product] | None:
+        before = self._owned(workspace_id, product_id)
+        if before is None:
+            return None
+        after = dataclasses.replace(before, **changes.as_fields(), updated_at=at)
+        if after.model != before.model and (workspace_id, after.model) in self._by_model:
+            raise DuplicateModelError(after.model)
+        self._replace(before, after)
+        return before, after
+
+    async def archive(self, workspace_id: str, product_id: str, at: datetime) -> Product | None:
+        before = self._owned(workspace_id, product_id)
+        if before is None or before.status == "archived":
+            return before
+        after = dataclasses.replace(before, status="archived", updated_at=at)
+        self._replace(before, after)
+        return after
+
+    async def delete(self, workspace_id: str, product_id: str) -> Product | None:
+        product = self._owned(workspace_id, product_id)
+        if product is None:
+            return None
+        if product.passport_count > 0:
+            raise PassportsExistError(product.passport_count)
+        self._unindex(product)
+        if product.idempotency_key is not None:
+            self._by_idempotency_key.pop((workspace_id, product.idempotency_key), None)
+        return product
+
+    async def push_image_url(
+        self, workspace_id: str, product_id: str, url: str, max_images: int, at: datetime
+    ) -> Product | None:
+        before = self._owned(workspace_id, product_id)
+        if before is None:
+            return None
+        if len(before.image_urls) >= max_images:
+            raise ImageLimitError()
+        after = dataclasses.replace(before, image_urls=[*before.image_urls, url], updated_at=at)
+        self._by_id[product_id] = after  # order keys are unchanged
+        return after
+
+    async def remove_image_url(
+        self, workspace_id: str, product_id: str, index: int, at: datetime
+    ) -> tuple[Product, str] | None:
+        before = self._owned(workspace_id, product_id)
+        if before is None:
+            return None
+        if not 0 <= index < len(before.image_urls):
+            raise IndexError(index)
+        urls = list(before.image_urls)
+        removed = urls.pop(index)
+        after = dataclasses.replace(before, image_urls=urls, updated_at=at)
+        self._by_id[product_id] = after
+        return after, removed
+
+    async def add_passports(self, workspace_id: str, product_id: str, count: int) -> None:
+        product = self._owned(workspace_id, product_id)
+        if product is not None:
+            self._by_id[product_id] = dataclasses.replace(
+                product, passport_count=product.passport_count + count
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.storage.memory.catalog import MemoryPlanRepository, MemoryTemplateRepository
 from app.storage.memory.idempotency import MemoryIdempotencyRepository
+from app.storage.memory.images import MemoryImageRepository
 from app.storage.memory.products import MemoryProductRepository
 from app.storage.memory.tenants import MemoryApiKeyRepository, MemoryWorkspaceRepository
 from app.storage.memory.usage import MemoryUsageRepository
@@ -16,6 +17,7 @@ class MemoryStorage:
         self.plans = MemoryPlanRepository()
         self.workspaces = MemoryWorkspaceRepository()
         self.api_keys = MemoryApiKeyRepository()
+        self.images = MemoryImageRepository()
         self.idempotency = MemoryIdempotencyRepository()
         self.usage = MemoryUsageRepository()
 

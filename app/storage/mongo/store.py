@@ -8,7 +8,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from app.settings import Settings
-from app.storage.mongo import catalog, idempotency, products, tenants, usage
+from app.storage.mongo import catalog, idempotency, images, products, tenants, usage
 from app.storage.mongo.errors import translate_errors
 
 
@@ -22,6 +22,7 @@ class MongoStorage:
         self.plans = catalog.MongoPlanRepository(database["plans"])
         self.workspaces = tenants.MongoWorkspaceRepository(database["workspaces"])
         self.api_keys = tenants.MongoApiKeyRepository(database["api_keys"])
+        self.images = images.MongoImageRepository(database)
         self.idempotency = idempotency.MongoIdempotencyRepository(database["idempotency"])
         self.usage = usage.MongoUsageRepository(database["usage"])
 
@@ -50,6 +51,7 @@ class MongoStorage:
             "plans": catalog.PLAN_INDEXES,
             "workspaces": tenants.WORKSPACE_INDEXES,
             "api_keys": tenants.API_KEY_INDEXES,
+            images.FILES_COLLECTION: images.FILES_INDEXES,
             "idempotency": idempotency.INDEXES,
             "usage": usage.INDEXES,
         }
