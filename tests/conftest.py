@@ -88,6 +88,30 @@ class Api:
             sent["Idempotency-Key"] = key
         return await self.client.post("/api/v1/products", json=body, headers=sent)
 
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        tenant: Tenant | None = None,
+    ) -> Any:
+        """An authenticated request; `body` (when not None) is sent as JSON."""
+        sent = {**(tenant or self.tenant).auth, **(headers or {})}
+        if key is not None:
+            sent["Idempotency-Key"] = key
+        if body is None:
+            return await self.client.request(method, path, headers=sent)
+        return await self.client.request(method, path, json=body, headers=sent)
+
+    async def create_product(self, **fields: Any) -> dict[str, Any]:
+        """Create a product (SEED_BODY with these overrides) and return its JSON; must be 201."""
+        response = await self.create({**SEED_BODY, **fields})
+        assert response.status == 201, await response.text()
+        return dict(await response.json())
+
     async def post_raw(
         self, data: Any, content_type: str = "application/json", key: str | None = None
     ) -> Any:
@@ -104,6 +128,14 @@ AppFactory = Callable[..., Awaitable[Api]]
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+async def storage(backend: str) -> Storage:
+    """A prepared (indexed), unseeded store of each backend: for repository contract tests."""
+    store = new_storage(backend)
+    await store.prepare()
+    return store
 
 
 @pytest.fixture

@@ -19,13 +19,6 @@ WS_B = "6650a1b2c3d4e5f6a7b8c9d1"
 TEMPLATE = "6650a1b2c3d4e5f6a7b8c9d2"
 
 
-@pytest.fixture
-async def storage(backend: str) -> Storage:
-    store = new_storage(backend)
-    await store.prepare()
-    return store
-
-
 def new_product(workspace: str = WS_A, model: str = "M-1", key: str | None = None) -> NewProduct:
     return NewProduct(
         workspace_id=workspace,

@@ -133,6 +133,7 @@ class ProductListQuery:
     category: str | None = None  # canonical slug
     statuses: tuple[ProductStatus, ...] = ("active",)
     search: str | None = None  # literal, case-insensitive substring of name or model
+    after: tuple[datetime, str] | None = None  # only items after this (createdAt, id) position
 
     @property
     def offset(self) -> int:
@@ -142,7 +143,8 @@ class ProductListQuery:
 @dataclass(frozen=True, slots=True)
 class ProductPage:
     items: list[Product]
-    total: int
+    total: int  # every item the filters match (the cursor does not narrow it)
+    has_more: bool  # items follow this page
 
 
 @dataclass(frozen=True, slots=True)

@@ -245,6 +245,10 @@ class ProductPageOut(BaseModel):
     page: int
     limit: int
     totalPages: int
+    nextCursor: str | None = Field(
+        description="Pass as `cursor` for the items after this page (stable while products "
+        "are created); null on the last page."
+    )
 
 
 class ProductListOut(BaseModel):
@@ -392,4 +396,9 @@ class ListProductsQuery(_Partial):
     )
     showArchived: Literal["true", "false"] = Field(
         default="false", description="`true` includes archived products when no status is given."
+    )
+    cursor: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="A previous page's `nextCursor`: the items after it, in the same order "
+        "(no repeats or gaps while products are created). Use instead of `page`.",
     )

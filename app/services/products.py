@@ -18,6 +18,7 @@ from app.domain.errors import (
 )
 from app.domain.field_values import validate_field_values
 from app.domain.image_urls import image_url_problem
+from app.domain.list_cursor import decode_cursor, encode_cursor
 from app.domain.records import (
     PRODUCT_STATUSES,
     UNSET,
@@ -56,6 +57,13 @@ class ListProductsInput:
     status: ProductStatus | None = None
     search: str | None = None
     show_archived: bool = False
+    cursor: str | None = None  # from a previous page's nextCursor
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPage:
+    page: ProductPage
+    next_cursor: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +144,14 @@ class ProductService:
             raise ProductNotFound()
         return product
 
-    async def list_page(self, workspace: Workspace, data: ListProductsInput) -> ProductPage:
+    async def list_page(self, workspace: Workspace, data: ListProductsInput) -> ListedPage:
+        after = None
+        if data.cursor is not None:
+            after = decode_cursor(data.cursor)
+            if after is None:
+                raise ValidationFailed({"cursor": ["Not a cursor this service issued"]})
+            if data.page != 1:
+                raise ValidationFailed({"page": ["Send either page or cursor, not both"]})
         category = None
         if data.category is not None:
             template = self._catalog.resolve(data.category)
@@ -147,7 +162,7 @@ class ProductService:
             statuses: tuple[ProductStatus, ...] = (data.status,)
         else:
             statuses = PRODUCT_STATUSES if data.show_archived else ("active",)
-        return await self._products.list_page(
+        page = await self._products.list_page(
             ProductListQuery(
                 workspace_id=workspace.id,
                 page=data.page,
@@ -155,8 +170,11 @@ class ProductService:
                 category=category,
                 statuses=statuses,
                 search=data.search or None,
+                after=after,
             )
         )
+        last = page.items[-1] if page.items and page.has_more else None
+        return ListedPage(page, None if last is None else encode_cursor(last.created_at, last.id))
 
     # -- update ------------------------------------------------------------------------------
 

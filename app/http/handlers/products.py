@@ -115,7 +115,7 @@ async def create_product(request: web.Request) -> web.Response:
 
 async def list_products(request: web.Request) -> web.Response:
     query = parse_query(ListProductsQuery, request.query)
-    page = await request.app[SERVICES].products.list_page(
+    listed = await request.app[SERVICES].products.list_page(
         request[WORKSPACE],
         ListProductsInput(
             page=query.page,
@@ -124,8 +124,10 @@ async def list_products(request: web.Request) -> web.Response:
             status=query.status,
             search=query.search,
             show_archived=query.showArchived == "true",
+            cursor=query.cursor,
         ),
     )
+    page = listed.page
     return json_model(
         ProductListOut(
             data=ProductPageOut.model_construct(
@@ -134,6 +136,7 @@ async def list_products(request: web.Request) -> web.Response:
                 page=query.page,
                 limit=query.limit,
                 totalPages=math.ceil(page.total / query.limit),
+                nextCursor=listed.next_cursor,
             )
         )
     )

@@ -12,7 +12,6 @@ import bisect
 import dataclasses
 import heapq
 import itertools
-from collections.abc import Iterator
 from datetime import datetime
 
 from app.domain.records import (
@@ -99,36 +98,44 @@ class MemoryProductRepository:
             self._order.get((query.workspace_id, query.category, status), [])
             for status in query.statuses
         ]
-        newest_first: Iterator[SortKey] = heapq.merge(
-            *(reversed(ordered) for ordered in lists), reverse=True
-        )
-        window = slice(query.offset, query.offset + query.limit)
+        # Each list ascends by (createdAt, id); a cursor cuts it at its position.
+        tails = [
+            ordered if query.after is None else ordered[: bisect.bisect_left(ordered, query.after)]
+            for ordered in lists
+        ]
+        stop = query.offset + query.limit + 1  # one extra item tells whether more follow
         if query.search is None:
             total = sum(len(ordered) for ordered in lists)
-            if len(lists) == 1:  # one ordered list: slice it from the end directly
-                ordered = lists[0]
-                start, stop = (
-                    max(len(ordered) - window.stop, 0),
-                    max(len(ordered) - window.start, 0),
-                )
-                keys: Iterator[SortKey] = reversed(ordered[start:stop])
+            if len(tails) == 1:  # one ordered list: slice it from the end directly
+                tail = tails[0]
+                end = max(len(tail) - query.offset, 0)
+                keys = list(reversed(tail[max(len(tail) - stop, 0) : end]))
             else:
-                keys = itertools.islice(newest_first, window.start, window.stop)
-            return ProductPage([self._by_id[key[1]] for key in keys], total)
-        # A substring search has to look at every candidate (Mongo does the same in its index).
-        needle = query.search.casefold()
-        matching = (
-            product
-            for product in (self._by_id[key[1]] for key in newest_first)
-            if _matches(product, needle)
-        )
-        items: list[Product] = []
-        total = 0
-        for position, product in enumerate(matching):
-            if window.start <= position < window.stop:
-                items.append(product)
-            total += 1
-        return ProductPage(items, total)
+                merged = heapq.merge(*(reversed(tail) for tail in tails), reverse=True)
+                keys = list(itertools.islice(merged, query.offset, stop))
+            window = [self._by_id[key[1]] for key in keys]
+        else:
+            # A substring search has to look at every candidate (Mongo does the same in its
+            # index); the total counts matches over the whole list, not only after the cursor.
+            needle = query.search.casefold()
+            before_cursor = sum(
+                1
+                for ordered, tail in zip(lists, tails, strict=True)
+                for key in ordered[len(tail) :]
+                if _matches(self._by_id[key[1]], needle)
+            )
+            merged = heapq.merge(*(reversed(tail) for tail in tails), reverse=True)
+            window = []
+            after_cursor = 0
+            for key in merged:
+                product = self._by_id[key[1]]
+                if not _matches(product, needle):
+                    continue
+                if query.offset <= after_cursor < stop:
+                    window.append(product)
+                after_cursor += 1
+            total = before_cursor + after_cursor
+        return ProductPage(window[: query.limit], total, has_more=len(window) > query.limit)
 
     async def update(
         self, workspace_id: str, product_id: str, changes: ProductChanges, at: datetime

@@ -109,6 +109,17 @@ def list_filter(query: ProductListQuery) -> dict[str, Any]:
     return selector
 
 
+def after_position(position: tuple[datetime, str]) -> dict[str, Any]:
+    """Items after (createdAt, id) in newest-first order: a range on the list index."""
+    created_at, product_id = position
+    return {
+        "$or": [
+            {"createdAt": {"$lt": created_at}},
+            {"createdAt": created_at, "_id": {"$lt": oid(product_id)}},
+        ]
+    }
+
+
 def from_document(doc: dict[str, Any]) -> Product:
     return Product(
         id=str(doc["_id"]),
@@ -161,16 +172,18 @@ class MongoProductRepository:
     async def list_page(self, query: ProductListQuery) -> ProductPage:
         selector = list_filter(query)
         total = await self._collection.count_documents(selector)
+        if query.after is not None:
+            selector = {"$and": [selector, after_position(query.after)]}
         items: list[Product] = []
-        if total > query.offset:
+        if total > 0:
             cursor = (
                 self._collection.find(selector, LIST_PROJECTION)
                 .sort(NEWEST_FIRST)
                 .skip(query.offset)
-                .limit(query.limit)
+                .limit(query.limit + 1)  # one extra tells whether more follow
             )
             items = [from_document(doc) async for doc in cursor]
-        return ProductPage(items, total)
+        return ProductPage(items[: query.limit], total, has_more=len(items) > query.limit)
 
     def _scope(self, workspace_id: str, product_id: str) -> dict[str, Any] | None:
         product_oid = maybe_oid(product_id)

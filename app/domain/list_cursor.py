@@ -1,0 +1,40 @@
+"""Opaque list cursors: the sort key (createdAt, id) of the last item a client has seen.
+
+Page numbers shift when products are created while a client pages through the list; a cursor
+names a position in the order itself, so a walk neither repeats nor skips anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import UTC, datetime, timedelta
+
+_PAYLOAD = re.compile(r"^(\d{1,15})\.([0-9a-f]{24})$")
+
+ListPosition = tuple[datetime, str]  # (createdAt, id)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
+
+
+def encode_cursor(created_at: datetime, product_id: str) -> str:
+    millis = (created_at - EPOCH) // MILLISECOND
+    return base64.urlsafe_b64encode(f"{millis}.{product_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> ListPosition | None:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        payload = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    match = _PAYLOAD.match(payload)
+    if match is None:
+        return None
+    millis, product_id = match.groups()
+    try:
+        created_at = EPOCH + int(millis) * MILLISECOND
+    except OverflowError:
+        return None
+    return created_at, product_id
