@@ -250,3 +250,37 @@ async def test_cursor_walk_ignores_newer_inserts(storage: Storage) -> None:
         last = page.items[-1]
         after = (last.created_at, last.id)
     assert seen == newest_first(made)
+
+
+class CountingDict(dict[str, Product]):
+    reads = 0
+
+    def __getitem__(self, key: str) -> Product:
+        CountingDict.reads += 1
+        return super().__getitem__(key)
+
+
+async def test_embedded_list_reads_only_the_page() -> None:
+    """The embedded store keeps per-workspace order: page 1 of 3,000 products reads ~limit
+    products, not the workspace (a substring search has to look at each candidate)."""
+    from app.storage.memory.products import MemoryProductRepository
+
+    repository = MemoryProductRepository()
+    repository._by_id = CountingDict()  # instrumenting the store under test
+    base = utc_now()
+    for n in range(3000):
+        await repository.insert(
+            dataclasses.replace(
+                new_product(model=f"M-{n}"), created_at=base + timedelta(milliseconds=n)
+            )
+        )
+    for query in (
+        ProductListQuery(WS_A, limit=20),
+        ProductListQuery(WS_A, limit=20, statuses=PRODUCT_STATUSES),
+        ProductListQuery(WS_A, limit=20, category="batteries"),
+        ProductListQuery(WS_A, page=3, limit=20),
+    ):
+        CountingDict.reads = 0
+        page = await repository.list_page(query)
+        assert page.total == 3000 and len(page.items) == 20
+        assert CountingDict.reads <= 21, (query, CountingDict.reads)

@@ -33,7 +33,7 @@ LIST_PROJECTION = {
 # Every filter leads with workspaceId and is served by one of these (tests/test_query_shapes.py).
 INDEXES = [
     # The shard key shape {workspaceId, _id}: every single-product read and write.
-    IndexModel([("workspaceId", ASCENDING), ("_id", ASCENDING)], name="ws_id"),
+    IndexModel([("workspaceId", ASCENDING), ("_id", ASCENDING)], unique=True, name="ws_id"),
     IndexModel([("workspaceId", ASCENDING), ("model", ASCENDING)], unique=True, name="ws_model"),
     # Lists: all statuses, one status, one category, one category and status; newest first.
     IndexModel([("workspaceId", ASCENDING), *NEWEST_FIRST], name="ws_created_id"),
