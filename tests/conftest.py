@@ -83,10 +83,9 @@ class Api:
         headers: dict[str, str] | None = None,
         tenant: Tenant | None = None,
     ) -> Any:
-        sent = {**(tenant or self.tenant).auth, **(headers or {})}
-        if key is not None:
-            sent["Idempotency-Key"] = key
-        return await self.client.post("/api/v1/products", json=body, headers=sent)
+        return await self.call(
+            "POST", "/api/v1/products", body, key=key, headers=headers, tenant=tenant
+        )
 
     async def call(
         self,

@@ -21,14 +21,12 @@ from app.domain.image_urls import image_url_problem
 from app.domain.list_cursor import decode_cursor, encode_cursor
 from app.domain.records import (
     PRODUCT_STATUSES,
-    UNSET,
     NewProduct,
     Product,
     ProductChanges,
     ProductListQuery,
     ProductPage,
     ProductStatus,
-    Unset,
     Workspace,
 )
 from app.domain.templates import TemplateCatalog
@@ -68,15 +66,9 @@ class ListedPage:
 
 @dataclass(frozen=True, slots=True)
 class UpdateProductInput:
-    """A PATCH body after shape validation; None / UNSET mean "not sent"."""
+    """A PATCH body after shape validation."""
 
-    name: str | None = None
-    model: str | None = None
-    description: str | Unset | None = UNSET
-    default_field_values: dict[str, Any] | None = None
-    image_urls: list[str] | None = None
-    status: ProductStatus | None = None
-    source_locale: str | None = None
+    changes: ProductChanges
     category_sent: bool = False
 
 
@@ -186,28 +178,20 @@ class ProductService:
             raise ValidationFailed(
                 {"category": ["Category cannot be changed; create a new product instead"]}
             )
-        changes = ProductChanges(
-            name=data.name,
-            model=data.model,
-            description=data.description,
-            default_field_values=data.default_field_values,
-            image_urls=data.image_urls,
-            status=data.status,
-            source_locale=data.source_locale,
-        )
+        changes = data.changes
         if not changes.as_fields():
             raise ValidationFailed({}, ["Send at least one field to update"])
         product = await self.get(workspace, product_id)
         errors: FieldErrors = {}
-        if data.default_field_values is not None:
+        if changes.default_field_values is not None:
             template = self._catalog.resolve(product.category)
             if template is None:  # a template removed from the seeds after the product was made
                 raise TemplateNotFound(product.category)
             values, errors = validate_field_values(
-                self._catalog, template, data.default_field_values, path="defaultFieldValues"
+                self._catalog, template, changes.default_field_values, path="defaultFieldValues"
             )
             changes = dataclasses.replace(changes, default_field_values=values)
-        for index, url in enumerate(data.image_urls or []):
+        for index, url in enumerate(changes.image_urls or []):
             # URLs the product already holds stay valid as they are (e.g. images this service
             # stored under its own base URL), so a client can reorder or drop them.
             problem = None if url in product.image_urls else image_url_problem(url)

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from app.domain.clock import format_timestamp
-from app.domain.records import UNSET, NewProduct, Product, StoredResponse
+from app.domain.records import UNSET, NewProduct, Product, ProductChanges, StoredResponse
 from app.http.app_keys import SERVICES, SETTINGS, WORKSPACE
 from app.http.json_body import read_json_body
 from app.http.models import (
@@ -164,15 +164,17 @@ async def update_product(request: web.Request) -> web.Response:
             workspace,
             product_id,
             UpdateProductInput(
-                name=parsed.name,
-                model=parsed.model,
-                description=parsed.description
-                if "description" in parsed.model_fields_set
-                else UNSET,
-                default_field_values=parsed.defaultFieldValues,
-                image_urls=parsed.imageUrls,
-                status=parsed.status,
-                source_locale=parsed.sourceLocale,
+                ProductChanges(
+                    name=parsed.name,
+                    model=parsed.model,
+                    description=parsed.description
+                    if "description" in parsed.model_fields_set
+                    else UNSET,
+                    default_field_values=parsed.defaultFieldValues,
+                    image_urls=parsed.imageUrls,
+                    status=parsed.status,
+                    source_locale=parsed.sourceLocale,
+                ),
                 category_sent=category_sent,
             ),
         )
