@@ -38,6 +38,7 @@ test: lint
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.create_products
+	$(BIN)/python -m bench.list_products
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from app.http.models import ProductListOut
 from tests.conftest import Api, AppFactory
 
 ITEM_KEYS = {"_id", "name", "model", "category", "passportCount", "status", "createdAt"}
@@ -30,6 +31,7 @@ async def list_json(api: Api, query: str = "", status: int = 200) -> dict[str, A
 async def test_default_page_shape_and_order(api: Api) -> None:
     made = await create_n(api, 3)
     body = await list_json(api)
+    ProductListOut.model_validate(body)  # the documented shape
     assert set(body) == {"data"}
     data = body["data"]
     assert {k: data[k] for k in ("total", "page", "limit", "totalPages")} == {

@@ -18,7 +18,8 @@ def as_utc(value: datetime) -> datetime:
 
 
 def format_timestamp(value: datetime) -> str:
-    return as_utc(value).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    # isoformat of a UTC datetime ends in "+00:00"; it is the fastest exact spelling.
+    return as_utc(value).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def next_utc_midnight(now: datetime) -> datetime:
