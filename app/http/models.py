@@ -390,7 +390,7 @@ class ListProductsQuery(_Partial):
     status: Literal["active", "archived"] | None = Field(
         default=None, description="Only products with this status (overrides showArchived)."
     )
-    search: Annotated[str, Field(max_length=200)] | None = Field(
+    search: Annotated[str, Field(max_length=200, pattern=NO_CONTROL_CHARS)] | None = Field(
         default=None,
         description="Case-insensitive substring of name or model, taken literally.",
     )

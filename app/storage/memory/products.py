@@ -24,12 +24,20 @@ from app.domain.records import (
 from app.storage.memory.ids import new_id
 from app.storage.protocols import DuplicateModelError, ImageLimitError, PassportsExistError
 
-SortKey = tuple[datetime, str]  # (createdAt, id): the list order, read backwards for newest first
+# (createdAt, id, folded "name NUL model"): ordered by (createdAt, id) — ids are unique, so the
+# text never takes part in a comparison — and read backwards for newest first. The folded text
+# rides along so a search pass is one `in` per entry (search text has no control characters,
+# so it never spans the separator).
+SortKey = tuple[datetime, str, str]
 OrderKey = tuple[str, str | None, str]  # (workspace, category or None for all, status)
 
 
 def _sort_key(product: Product) -> SortKey:
-    return (product.created_at, product.id)
+    return (
+        product.created_at,
+        product.id,
+        f"{product.name.casefold()}\x00{product.model.casefold()}",
+    )
 
 
 def _order_keys(product: Product) -> tuple[OrderKey, OrderKey]:
@@ -37,10 +45,6 @@ def _order_keys(product: Product) -> tuple[OrderKey, OrderKey]:
         (product.workspace_id, None, product.status),
         (product.workspace_id, product.category, product.status),
     )
-
-
-def _matches(product: Product, needle: str) -> bool:
-    return needle in product.name.casefold() or needle in product.model.casefold()
 
 
 class MemoryProductRepository:
@@ -99,42 +103,38 @@ class MemoryProductRepository:
             for status in query.statuses
         ]
         # Each list ascends by (createdAt, id); a cursor cuts it at its position.
-        tails = [
-            ordered if query.after is None else ordered[: bisect.bisect_left(ordered, query.after)]
-            for ordered in lists
-        ]
         stop = query.offset + query.limit + 1  # one extra item tells whether more follow
         if query.search is None:
             total = sum(len(ordered) for ordered in lists)
-            if len(tails) == 1:  # one ordered list: slice it from the end directly
-                tail = tails[0]
-                end = max(len(tail) - query.offset, 0)
-                keys = list(reversed(tail[max(len(tail) - stop, 0) : end]))
+            cuts = [
+                len(ordered) if query.after is None else bisect.bisect_left(ordered, query.after)
+                for ordered in lists
+            ]
+            if len(lists) == 1:  # one ordered list: slice the page straight off its end
+                ordered, cut = lists[0], cuts[0]
+                page = ordered[max(cut - stop, 0) : max(cut - query.offset, 0)]
+                keys = list(reversed(page))
             else:
-                merged = heapq.merge(*(reversed(tail) for tail in tails), reverse=True)
+                merged = heapq.merge(
+                    *(reversed(ordered[:cut]) for ordered, cut in zip(lists, cuts, strict=True)),
+                    reverse=True,
+                )
                 keys = list(itertools.islice(merged, query.offset, stop))
             window = [self._by_id[key[1]] for key in keys]
         else:
             # A substring search has to look at every candidate (Mongo does the same in its
-            # index); the total counts matches over the whole list, not only after the cursor.
+            # index): one pass over the folded text; total counts every match, the cursor
+            # only cuts the page.
             needle = query.search.casefold()
-            before_cursor = sum(
-                1
-                for ordered, tail in zip(lists, tails, strict=True)
-                for key in ordered[len(tail) :]
-                if _matches(self._by_id[key[1]], needle)
-            )
-            merged = heapq.merge(*(reversed(tail) for tail in tails), reverse=True)
-            window = []
-            after_cursor = 0
-            for key in merged:
-                product = self._by_id[key[1]]
-                if not _matches(product, needle):
-                    continue
-                if query.offset <= after_cursor < stop:
-                    window.append(product)
-                after_cursor += 1
-            total = before_cursor + after_cursor
+            matching = [key for ordered in lists for key in ordered if needle in key[2]]
+            if len(lists) > 1:
+                matching.sort()
+            total = len(matching)
+            if query.after is not None:
+                matching = matching[: bisect.bisect_left(matching, query.after)]
+            end = max(len(matching) - query.offset, 0)
+            keys = list(reversed(matching[max(len(matching) - stop, 0) : end]))
+            window = [self._by_id[key[1]] for key in keys]
         return ProductPage(window[: query.limit], total, has_more=len(window) > query.limit)
 
     async def update(
