@@ -44,3 +44,63 @@ async def test_served_document_is_the_committed_one(api: Api) -> None:
     assert response.status == 200
     served: Any = await response.json()
     assert served == json.loads(COMMITTED.read_text())
+
+
+def test_catalogue_routes_are_documented() -> None:
+    paths = build_openapi()["paths"]
+    listing = paths["/api/v1/products"]["get"]
+    query = {p["name"]: p for p in listing["parameters"] if "name" in p}
+    assert set(query) == {
+        "page",
+        "limit",
+        "category",
+        "status",
+        "search",
+        "showArchived",
+        "cursor",
+    }
+    assert query["limit"]["schema"]["maximum"] == 100 and query["page"]["schema"]["minimum"] == 1
+    assert query["status"]["schema"]["enum"] == ["active", "archived"]
+    one = paths["/api/v1/products/{id}"]
+    assert set(one) == {"get", "patch", "delete"}
+    assert {"200", "400", "404", "409", "422", "429"} <= set(one["patch"]["responses"])
+    assert {"200", "403", "404", "409"} <= set(one["delete"]["responses"])
+    upload = paths["/api/v1/products/{id}/images"]["post"]
+    body = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body["$ref"].endswith("/ImageUploadBody")
+    assert {"201", "404", "409", "413", "415", "429"} <= set(upload["responses"])
+    assert "IdempotencyKey" not in upload.get("parameters", [])
+    image = paths["/media/images/{name}"]["get"]
+    assert image["security"] == []
+    assert set(image["responses"]["200"]["content"]) == {"image/png", "image/jpeg", "image/webp"}
+    assert "content" not in image["responses"]["304"]
+    assert {"/api/v1/templates", "/api/v1/templates/{category}"} <= set(paths)
+    patch_schema = build_openapi()["components"]["schemas"]["UpdateProductBody"]
+    assert "category" not in patch_schema["properties"]
+    assert patch_schema["additionalProperties"] is False
+    # Only description is nullable in a PATCH.
+    nullable = {
+        name
+        for name, prop in patch_schema["properties"].items()
+        if {"type": "null"} in prop.get("anyOf", [])
+    }
+    assert nullable == {"description"}
+
+
+def test_schemas_use_json_schema_keywords_only() -> None:
+    """pydantic can leak its own constraint names (`ge`, `le`) into a schema it cannot express;
+    validators ignore unknown keywords, so such a bound would silently vanish from the docs."""
+    leaked: list[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in {"ge", "le", "gt", "lt", "multiple_of", "min_length", "max_length"}:
+                    leaked.append(f"{where}.{key}")
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for n, value in enumerate(node):
+                walk(value, f"{where}[{n}]")
+
+    walk(build_openapi(), "$")
+    assert leaked == []

@@ -372,17 +372,22 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-QueryInt = Annotated[int, BeforeValidator(_whole_number)]
-
-
 class ListProductsQuery(_Partial):
     """GET /api/v1/products query parameters (unknown or repeated parameters are a 400)."""
 
     model_config = ConfigDict(strict=False)  # query values are text
 
-    page: Annotated[QueryInt, Field(ge=1, le=MAX_PAGE, description="1-based page number.")] = 1
+    # The constraints come before the validator: in the other order pydantic emits `ge`/`le`
+    # instead of `minimum`/`maximum` in the JSON schema.
+    page: Annotated[
+        int,
+        Field(ge=1, le=MAX_PAGE, description="1-based page number."),
+        BeforeValidator(_whole_number),
+    ] = 1
     limit: Annotated[
-        QueryInt, Field(ge=1, le=MAX_PAGE_SIZE, description="Items per page (1-100).")
+        int,
+        Field(ge=1, le=MAX_PAGE_SIZE, description="Items per page (1-100)."),
+        BeforeValidator(_whole_number),
     ] = 20
     category: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
         default=None, description="A category slug or alias."
