@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint seed openapi bench clean
+.PHONY: run test lint seed openapi bench fuzz soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: lint
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.create_products
 	$(BIN)/python -m bench.list_products
+
+# A longer fuzz run than the one inside `make test`; FUZZ_SEED picks another corner.
+fuzz: $(DEV_STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-150} $(BIN)/python -m pytest -q -s tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,8 +8,6 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from aiohttp import web
-
 from app.domain.clock import format_timestamp, utc_now
 from app.domain.errors import ServiceUnavailable
 from app.logging_setup import configure_logging
@@ -55,13 +53,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def serve(settings: Settings) -> int:
     from app.http.app import create_app
+    from app.http.server import serve as serve_app
 
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=None,  # our middleware writes one structured line per request
-        print=lambda text: print(text, flush=True),
+    asyncio.run(
+        serve_app(
+            create_app(settings),
+            settings.host,
+            settings.port,
+            shutdown_grace_seconds=settings.shutdown_grace_seconds,
+            announce=lambda text: print(text, flush=True),
+        )
     )
     return 0
 

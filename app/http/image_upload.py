@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from app.domain.errors import (
     ImageTooLarge,
@@ -49,8 +50,16 @@ async def read_image_upload(request: web.Request, max_bytes: int) -> ImageUpload
             if data is not None:
                 raise ValidationFailed({"file": ["Send exactly one file"]})
             data = await _read_limited(part, max_bytes)
-    except (ValueError, RuntimeError, AssertionError, EOFError, LookupError) as exc:
-        # aiohttp's multipart parser reports a broken body with these.
+    except (
+        HttpProcessingError,
+        ValueError,
+        RuntimeError,
+        AssertionError,
+        EOFError,
+        LookupError,
+    ) as exc:
+        # aiohttp's multipart parser reports a broken body (bad part headers, a missing
+        # boundary, a truncated stream) with these.
         raise ValidationFailed({}, [MALFORMED]) from exc
     if data is None:
         raise ValidationFailed({"file": ["Required"]})

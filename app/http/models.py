@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    RootModel,
     ValidationInfo,
     field_validator,
 )
@@ -205,6 +206,11 @@ class ValidationErrorOut(BaseModel):
     error: Literal["Validation error"]
     code: Literal["validation_error"]
     details: ValidationDetails
+
+
+class BadRequestOut(RootModel[ValidationErrorOut | ErrorOut]):
+    """A 400 on a JSON write: `validation_error` with details, or another code (`invalid_json`,
+    `template_not_found`, `invalid_idempotency_key`) in the common error shape."""
 
 
 class RateLimitDetails(BaseModel):

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from app.domain.media import MEDIA_PATH
 from app.http.handlers import docs, images, probes, products, templates
 from app.http.models import (
+    BadRequestOut,
     CreateProductBody,
     DeletedProductOut,
     ErrorOut,
@@ -138,7 +139,7 @@ ROUTES: list[Route] = [
                 "Validation error (`validation_error`), unknown category (`template_not_found`), "
                 "malformed JSON (`invalid_json`) or a bad `Idempotency-Key` header "
                 "(`invalid_idempotency_key`).",
-                ValidationErrorOut,
+                BadRequestOut,
             ),
             409: _error(
                 "Model already exists (`duplicate_model`), or a request with this "
@@ -182,7 +183,7 @@ ROUTES: list[Route] = [
                 "Validation error (`validation_error`, also for an empty body or a `category`), "
                 "malformed JSON (`invalid_json`) or a bad `Idempotency-Key` header "
                 "(`invalid_idempotency_key`).",
-                ValidationErrorOut,
+                BadRequestOut,
             ),
             404: NOT_FOUND,
             409: _error(
