@@ -8,6 +8,7 @@ from aiohttp import web
 
 from app.domain.records import Workspace
 from app.domain.templates import TemplateCatalog
+from app.http.in_flight import InFlightRequests
 from app.services.auth import Authenticator
 from app.services.images import ImageService
 from app.services.products import ProductService
@@ -31,6 +32,7 @@ SETTINGS = web.AppKey("settings", Settings)
 STORAGE = web.AppKey("storage", Storage)
 SERVICES = web.AppKey("services", Services)
 OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
+IN_FLIGHT = web.AppKey("in_flight", InFlightRequests)
 
 # Per-request values (request[...]).
 REQUEST_ID = web.RequestKey("request_id", str)

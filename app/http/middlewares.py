@@ -18,7 +18,7 @@ from app.domain.errors import (
     PayloadTooLarge,
     RouteNotFound,
 )
-from app.http.app_keys import REQUEST_ID, SERVICES, WORKSPACE
+from app.http.app_keys import IN_FLIGHT, REQUEST_ID, SERVICES, WORKSPACE
 from app.http.responses import json_bytes
 
 access_log = structlog.get_logger("app.access")
@@ -51,6 +51,8 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
     request_id = sent_id if _SANE_REQUEST_ID.match(sent_id) else uuid.uuid4().hex
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
+    in_flight = request.app[IN_FLIGHT]
+    in_flight.started()
     response: web.StreamResponse
     try:
         response = await handler(request)
@@ -61,6 +63,10 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
     except Exception:
         error_log.exception("unhandled error in %s %s", request.method, request.path)
         response = error_response(InternalError(request_id))
+    finally:
+        in_flight.finished()
+    if in_flight.draining:
+        response.force_close()  # shutting down: no more requests on this connection
     response.headers["X-Request-Id"] = request_id
     workspace = request.get(WORKSPACE)
     access_log.info(

@@ -1,5 +1,5 @@
 """Serving the app: JSON errors even for requests aiohttp rejects before any middleware runs, and
-a graceful shutdown on SIGTERM/SIGINT.
+a graceful shutdown on SIGTERM/SIGINT that waits for the requests in flight.
 
 aiohttp answers a malformed request line, broken headers or oversized headers itself, as plain
 text, from `RequestHandler.handle_error`. The service promises JSON on every path, so the
@@ -20,6 +20,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
 from app.domain.errors import ApiError, InternalError
+from app.http.app_keys import IN_FLIGHT
 
 log = logging.getLogger("app.server")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -97,7 +98,9 @@ async def serve(
 ) -> None:
     """Serve until SIGTERM or SIGINT, then stop accepting, let in-flight requests finish
     (bounded by the grace period), run the app's cleanup and return."""
-    runner = ServiceRunner(app, access_log=None, shutdown_timeout=shutdown_grace_seconds)
+    # aiohttp's own shutdown wait is kept short: by the time it runs, the drain below has
+    # already waited for the requests in flight.
+    runner = ServiceRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -108,9 +111,15 @@ async def serve(
         await site.start()
         announce(f"Serving on http://{host}:{port} (SIGTERM or Ctrl+C stops gracefully)")
         await stop.wait()
+        in_flight = app[IN_FLIGHT]
         log.info(
-            "shutting down: no new connections; up to %ss for requests in flight",
+            "shutting down: no new connections; up to %ss for %d request(s) in flight",
             shutdown_grace_seconds,
+            in_flight.count,
         )
+        await site.stop()  # closes the listening socket; open connections keep going
+        in_flight.draining = True
+        if not await in_flight.drained(shutdown_grace_seconds):
+            log.warning("grace period over: cancelling %d request(s)", in_flight.count)
     finally:
         await runner.cleanup()

@@ -1,0 +1,103 @@
+"""SIGTERM against the real process: it stops accepting, finishes what is in flight, exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+
+from tests.live_server import live_server
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(4096)
+BOUNDARY = "shutdown-test-boundary"
+
+
+def slow_multipart(pieces: int = 10, pause: float = 0.1) -> AsyncIterator[bytes]:
+    """An image upload that takes about pieces * pause seconds to send."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        step = len(PNG) // pieces + 1
+        for start in range(0, len(PNG), step):
+            await asyncio.sleep(pause)
+            yield PNG[start : start + step]
+        yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+    return body()
+
+
+async def test_sigterm_lets_50_in_flight_requests_finish(tmp_path: Path) -> None:
+    with live_server(tmp_path, SHUTDOWN_GRACE_SECONDS="20") as server:
+        auth = {"Authorization": f"Bearer {server.key}"}
+        connector = aiohttp.TCPConnector(limit=100)
+        async with aiohttp.ClientSession(server.base_url, headers=auth, connector=connector) as s:
+            products = []
+            for n in range(5):
+                body = {"name": "Pack", "model": f"SHUT-{n}", "category": "batteries"}
+                async with s.post("/api/v1/products", json=body) as response:
+                    assert response.status == 201
+                    products.append((await response.json())["_id"])
+
+            async def upload(n: int) -> int:
+                async with s.post(
+                    f"/api/v1/products/{products[n % 5]}/images",
+                    data=slow_multipart(),
+                    headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+                ) as response:
+                    await response.read()
+                    return response.status
+
+            uploads = [asyncio.create_task(upload(n)) for n in range(50)]
+            await asyncio.sleep(0.4)  # all 50 are mid-body now
+            server.process.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.2)
+            # New connections are refused while the 50 are still being served.
+            async with aiohttp.ClientSession() as fresh:
+                refused = False
+                try:
+                    async with fresh.get(f"{server.base_url}/healthz") as response:
+                        await response.read()
+                except aiohttp.ClientConnectionError:
+                    refused = True
+            statuses = await asyncio.gather(*uploads)
+        assert statuses == [201] * 50
+        assert refused
+        exit_code = await asyncio.to_thread(server.process.wait, 30)
+        assert exit_code == 0
+        assert "Traceback" not in server.log()
+
+
+async def test_grace_period_bounds_the_wait(tmp_path: Path) -> None:
+    """A request that outlives SHUTDOWN_GRACE_SECONDS is cut off; the process still exits 0,
+    well before the request would have finished."""
+    with live_server(tmp_path, SHUTDOWN_GRACE_SECONDS="0.5") as server:
+        auth = {"Authorization": f"Bearer {server.key}"}
+        async with aiohttp.ClientSession(server.base_url, headers=auth) as session:
+            body = {"name": "Pack", "model": "SLOW", "category": "batteries"}
+            async with session.post("/api/v1/products", json=body) as response:
+                product = (await response.json())["_id"]
+
+            async def endless_upload() -> int:
+                async with session.post(
+                    f"/api/v1/products/{product}/images",
+                    data=slow_multipart(pieces=40, pause=0.25),  # about 10 s
+                    headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+                ) as response:
+                    return response.status
+
+            upload = asyncio.create_task(endless_upload())
+            await asyncio.sleep(0.3)
+            started = asyncio.get_running_loop().time()
+            server.process.send_signal(signal.SIGTERM)
+            exit_code = await asyncio.to_thread(server.process.wait, 30)
+            waited = asyncio.get_running_loop().time() - started
+            outcome = await asyncio.gather(upload, return_exceptions=True)
+        assert exit_code == 0
+        assert waited < 5
+        assert isinstance(outcome[0], aiohttp.ClientError)
