@@ -30,10 +30,6 @@ class InFlightRequests:
         if self._count == 0:
             self._idle.set()
 
-    async def drained(self, timeout: float) -> bool:
-        """Wait until nothing is in flight; False if the timeout came first."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+    async def wait_idle(self) -> None:
+        """Return once nothing is in flight (bound it with asyncio.timeout)."""
+        await self._idle.wait()

@@ -119,7 +119,10 @@ async def serve(
         )
         await site.stop()  # closes the listening socket; open connections keep going
         in_flight.draining = True
-        if not await in_flight.drained(shutdown_grace_seconds):
+        try:
+            async with asyncio.timeout(shutdown_grace_seconds):
+                await in_flight.wait_idle()
+        except TimeoutError:
             log.warning("grace period over: cancelling %d request(s)", in_flight.count)
     finally:
         await runner.cleanup()
