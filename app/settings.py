@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # An in-flight Idempotency-Key claim older than this may be taken over by a retry.
     idempotency_lease_seconds: float = Field(default=30.0, gt=0)
     max_json_body_bytes: int = 1024 * 1024
+    # When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is open (keep it
+    # on an internal network then).
+    metrics_token: SecretStr | None = None
     # On SIGTERM: stop accepting, then wait this long for requests in flight before cancelling.
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
 

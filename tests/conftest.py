@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
+import io
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+import structlog
 from aiohttp.test_utils import TestClient
 
 from app.domain.records import Plan, Workspace
@@ -27,6 +30,34 @@ SEED_BODY: dict[str, Any] = {
 }
 
 BACKENDS = ["memory", "mongo"]
+
+# Every API key the tests issue; the logs of the whole session must contain none of them.
+ISSUED_KEYS: list[str] = []
+SESSION_LOG = io.StringIO()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def logs_never_contain_keys() -> Iterator[None]:
+    """Everything the app logs during the run (stdlib loggers and the structlog access log)
+    goes to one buffer, checked at the end for any key a test issued."""
+    handler = logging.StreamHandler(SESSION_LOG)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous_level = root.level
+    root.setLevel(logging.INFO)
+    structlog.configure(
+        processors=[structlog.processors.add_log_level, structlog.processors.JSONRenderer()],
+        logger_factory=structlog.PrintLoggerFactory(SESSION_LOG),
+    )
+    yield
+    root.removeHandler(handler)
+    root.setLevel(previous_level)
+    structlog.reset_defaults()
+    text = SESSION_LOG.getvalue()
+    assert '"event": "request"' in text, "the access log was not captured"
+    leaked = [key[:10] + "..." for key in ISSUED_KEYS if key in text]
+    assert not leaked, f"API keys in the logs: {leaked}"
 
 
 def new_storage(backend: str, database: Any | None = None) -> Storage:
@@ -58,6 +89,7 @@ async def add_tenant(
     admin = TenantAdmin(storage)
     workspace = await admin.create_workspace(name, plan, locale)
     issued = await admin.issue_key(workspace, "test")
+    ISSUED_KEYS.append(issued.key)
     return Tenant(workspace, issued.key)
 
 

@@ -25,3 +25,16 @@ def key_digest(token: str) -> str:
 
 def display_prefix(token: str) -> str:
     return token[:DISPLAY_PREFIX_LENGTH]
+
+
+# Anything shaped like a key (tp_ + 16 or more key characters), wherever it appears in text.
+_KEY_LIKE = re.compile(r"tp_[A-Za-z0-9_-]{16,}")
+
+
+def looks_like_api_key(text: str) -> bool:
+    return _KEY_LIKE.search(text) is not None
+
+
+def redact_api_keys(text: str) -> str:
+    """For free text that ends up in logs (client-sent labels): keys never reach a log line."""
+    return _KEY_LIKE.sub("tp_[redacted]", text)

@@ -8,8 +8,17 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from app.domain.templates import TemplateCatalog
-from app.http.app_keys import IN_FLIGHT, OPENAPI_DOCUMENT, SERVICES, SETTINGS, STORAGE, Services
+from app.http.app_keys import (
+    IN_FLIGHT,
+    METRICS,
+    OPENAPI_DOCUMENT,
+    SERVICES,
+    SETTINGS,
+    STORAGE,
+    Services,
+)
 from app.http.in_flight import InFlightRequests
+from app.http.metrics import Metrics
 from app.http.middlewares import auth_middleware, request_context_middleware
 from app.http.openapi import render_openapi
 from app.http.routes import setup_routes
@@ -100,6 +109,7 @@ def create_app(
     app[SETTINGS] = settings
     app[OPENAPI_DOCUMENT] = render_openapi()
     app[IN_FLIGHT] = InFlightRequests()
+    app[METRICS] = Metrics(app[IN_FLIGHT])
     app.cleanup_ctx.append(storage_context(storage, on_generated_key))
     setup_routes(app)
     return app

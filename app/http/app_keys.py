@@ -9,6 +9,7 @@ from aiohttp import web
 from app.domain.records import Workspace
 from app.domain.templates import TemplateCatalog
 from app.http.in_flight import InFlightRequests
+from app.http.metrics import Metrics
 from app.services.auth import Authenticator
 from app.services.images import ImageService
 from app.services.products import ProductService
@@ -33,6 +34,7 @@ STORAGE = web.AppKey("storage", Storage)
 SERVICES = web.AppKey("services", Services)
 OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
 IN_FLIGHT = web.AppKey("in_flight", InFlightRequests)
+METRICS = web.AppKey("metrics", Metrics)
 
 # Per-request values (request[...]).
 REQUEST_ID = web.RequestKey("request_id", str)

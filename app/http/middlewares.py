@@ -11,6 +11,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from app.domain.api_keys import looks_like_api_key, redact_api_keys
 from app.domain.errors import (
     ApiError,
     InternalError,
@@ -18,7 +19,7 @@ from app.domain.errors import (
     PayloadTooLarge,
     RouteNotFound,
 )
-from app.http.app_keys import IN_FLIGHT, REQUEST_ID, SERVICES, WORKSPACE
+from app.http.app_keys import IN_FLIGHT, METRICS, REQUEST_ID, SERVICES, WORKSPACE
 from app.http.responses import json_bytes
 
 access_log = structlog.get_logger("app.access")
@@ -45,41 +46,59 @@ def _from_http_exception(exc: web.HTTPException) -> ApiError:
     return error
 
 
+def _route_template(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "(unmatched)"
+
+
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     sent_id = request.headers.get("X-Request-Id", "")
-    request_id = sent_id if _SANE_REQUEST_ID.match(sent_id) else uuid.uuid4().hex
+    # A sane client id is echoed, unless it looks like an API key: ids are logged, keys never.
+    sane = _SANE_REQUEST_ID.match(sent_id) and not looks_like_api_key(sent_id)
+    request_id = sent_id if sane else uuid.uuid4().hex
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
     in_flight = request.app[IN_FLIGHT]
     in_flight.started()
     response: web.StreamResponse
+    error: ApiError | None = None
     try:
         response = await handler(request)
-    except ApiError as error:
-        response = error_response(error)
+    except ApiError as raised:
+        error = raised
     except web.HTTPException as exc:
-        response = error_response(_from_http_exception(exc))
+        error = _from_http_exception(exc)
     except Exception:
         error_log.exception("unhandled error in %s %s", request.method, request.path)
-        response = error_response(InternalError(request_id))
+        error = InternalError(request_id)
     finally:
         in_flight.finished()
+    if error is not None:
+        response = error_response(error)
     if in_flight.draining:
         response.force_close()  # shutting down: no more requests on this connection
     response.headers["X-Request-Id"] = request_id
+    seconds = time.perf_counter() - started
+    route = _route_template(request)
     workspace = request.get(WORKSPACE)
+    request.app[METRICS].observe(
+        method=request.method,
+        route=route,
+        status=response.status,
+        seconds=seconds,
+        error_code=None if error is None else error.code,
+        replayed=response.headers.get("Idempotent-Replayed") == "true",
+    )
     access_log.info(
         "request",
         request_id=request_id,
         method=request.method,
-        route=request.match_info.route.resource.canonical
-        if request.match_info.route.resource is not None
-        else None,
+        route=route,
         status=response.status,
-        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        duration_ms=round(seconds * 1000, 2),
         workspace_id=None if workspace is None else workspace.id,
-        source=request.headers.get("X-TracePass-Source", "")[:200] or None,
+        source=redact_api_keys(request.headers.get("X-TracePass-Source", "")[:200]) or None,
     )
     return response
 

@@ -61,8 +61,8 @@ def _models() -> list[tuple[type[BaseModel], Literal["validation", "serializatio
 def _content(reply: Reply) -> dict[str, Any]:
     if isinstance(reply.content_type, tuple):  # binary alternatives (images)
         return {media: {"schema": {}} for media in reply.content_type}
-    if reply.content_type == "text/html":
-        return {"text/html": {"schema": {"type": "string"}}}
+    if reply.content_type in ("text/html", "text/plain"):
+        return {reply.content_type: {"schema": {"type": "string"}}}
     schema: dict[str, Any] = (
         {"$ref": REF.format(model=reply.model.__name__)} if reply.model else {"type": "object"}
     )

@@ -374,6 +374,23 @@ ROUTES: list[Route] = [
     ),
     Route(
         "GET",
+        "/metrics",
+        probes.metrics,
+        name="probes.metrics",
+        summary="Prometheus metrics",
+        tag="Operations",
+        description=(
+            "Request count and latency by route and status, idempotency replays and "
+            "conflicts, write-budget rejections, storage outages, requests in flight. Needs "
+            "`Authorization: Bearer <METRICS_TOKEN>` when that setting is given."
+        ),
+        replies={
+            200: Reply("Prometheus text exposition format.", None, content_type="text/plain"),
+            401: Reply("METRICS_TOKEN is set and was not sent.", ErrorOut, ("WWW-Authenticate",)),
+        },
+    ),
+    Route(
+        "GET",
         "/api/v1/openapi.json",
         docs.openapi_document,
         name="docs.openapi",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+
 from aiohttp import web
 
-from app.http.app_keys import SERVICES, STORAGE
+from app.domain.errors import Unauthorized
+from app.http.app_keys import METRICS, SERVICES, SETTINGS, STORAGE
+from app.http.metrics import CONTENT_TYPE
 from app.http.models import HealthOut
 from app.http.responses import json_bytes
 
@@ -23,3 +27,15 @@ async def readyz(request: web.Request) -> web.Response:
     )
     headers = None if ready else {"Retry-After": "5"}
     return json_bytes(200 if ready else 503, body.model_dump_json().encode(), headers)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    token = request.app[SETTINGS].metrics_token
+    if token is not None:
+        sent = request.headers.get("Authorization", "")
+        expected = f"Bearer {token.get_secret_value()}"
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise Unauthorized()
+    response = web.Response(body=request.app[METRICS].render())
+    response.headers["Content-Type"] = CONTENT_TYPE
+    return response

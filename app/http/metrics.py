@@ -1,0 +1,101 @@
+"""Prometheus metrics for GET /metrics: one registry per application (no global state).
+
+Recorded once per request by the outermost middleware, from what the request became: its
+route template, status, duration and — for failures — the contract's error code, which names
+idempotency conflicts, budget rejections and storage outages without the services knowing
+about metrics.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from app.http.in_flight import InFlightRequests
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+CONFLICT_CODES = {
+    "idempotency_key_in_use": "in_use",
+    "idempotency_key_reused": "reused",
+}
+
+
+class Metrics:
+    def __init__(self, in_flight: InFlightRequests) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "tracepass_http_requests",
+            "HTTP requests answered, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "tracepass_http_request_duration_seconds",
+            "Time from the request reaching the app to the response, by route and status.",
+            ["method", "route", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.replays = Counter(
+            "tracepass_idempotency_replays",
+            "Responses replayed from an earlier request with the same Idempotency-Key.",
+            ["route"],
+            registry=self.registry,
+        )
+        self.conflicts = Counter(
+            "tracepass_idempotency_conflicts",
+            "Idempotency-Key conflicts: in_use (409, still running) or reused (422).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.budget_rejections = Counter(
+            "tracepass_write_budget_rejections",
+            "Writes refused with 429 because the workspace's daily budget was spent.",
+            registry=self.registry,
+        )
+        self.storage_errors = Counter(
+            "tracepass_storage_unavailable",
+            "Requests answered 503 because storage was unreachable or timed out.",
+            registry=self.registry,
+        )
+        self.internal_errors = Counter(
+            "tracepass_internal_errors",
+            "Requests answered 500 (a bug: the log has the traceback).",
+            registry=self.registry,
+        )
+        in_flight_gauge = Gauge(
+            "tracepass_http_requests_in_flight",
+            "Requests being handled right now.",
+            registry=self.registry,
+        )
+        in_flight_gauge.set_function(lambda: in_flight.count)
+
+    def observe(
+        self,
+        *,
+        method: str,
+        route: str,
+        status: int,
+        seconds: float,
+        error_code: str | None,
+        replayed: bool,
+    ) -> None:
+        labels = (method, route, str(status))
+        self.requests.labels(*labels).inc()
+        self.latency.labels(*labels).observe(seconds)
+        if replayed:
+            self.replays.labels(route).inc()
+        if error_code is None:
+            return
+        if error_code in CONFLICT_CODES:
+            self.conflicts.labels(CONFLICT_CODES[error_code]).inc()
+        elif error_code == "rate_limit_exceeded":
+            self.budget_rejections.inc()
+        elif error_code == "service_unavailable":
+            self.storage_errors.inc()
+        elif error_code == "internal_error":
+            self.internal_errors.inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
