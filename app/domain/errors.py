@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from app.domain.api_keys import redact_api_keys
+
 
 class ApiError(Exception):
     status: int = 500
@@ -48,6 +50,9 @@ class ValidationFailed(ApiError):
     message = "Validation error"
 
     def __init__(self, field_errors: FieldErrors, form_errors: list[str] | None = None) -> None:
+        # Paths name what the client sent, so an unknown key that is really an API key
+        # (pasted in the wrong place) would come back in the body: such keys are redacted.
+        field_errors = {redact_api_keys(path): messages for path, messages in field_errors.items()}
         super().__init__(
             details={"fieldErrors": field_errors, "formErrors": form_errors or []},
         )
@@ -72,7 +77,9 @@ class TemplateNotFound(ApiError):
     code = "template_not_found"
 
     def __init__(self, category: str, *, status: int = 400) -> None:
-        super().__init__(f"No template found for category: {category}")
+        # Echoed as sent (contract), except anything shaped like an API key: error bodies end
+        # up in client logs and tickets, and no category looks like a key.
+        super().__init__(f"No template found for category: {redact_api_keys(category)}")
         self.status = status
 
 

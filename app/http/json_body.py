@@ -30,11 +30,31 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def parse_json_strict(raw: bytes) -> Any:
-    """RFC 8259 JSON only: no NaN/Infinity, no duplicate keys, valid UTF-8."""
+    """RFC 8259 JSON only: no NaN/Infinity, no duplicate keys, valid UTF-8, and no `\\uD800`
+    style escapes of unpaired surrogates (they decode to text that cannot be stored or
+    answered as UTF-8)."""
     try:
         text = raw.decode("utf-8")
-        return json.loads(
+        parsed = json.loads(
             text,
             parse_constant=_reject_constant,
             parse_float=_finite_float,
@@ -42,6 +62,10 @@ def parse_json_strict(raw: bytes) -> Any:
         )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidJson() from exc
+    # Surrogates can only come from escapes (the text itself was valid UTF-8).
+    if "\\u" in text and _has_lone_surrogate(parsed):
+        raise InvalidJson()
+    return parsed
 
 
 def is_json_media_type(content_type: str) -> bool:
