@@ -44,5 +44,9 @@ bench: $(DEV_STAMP)
 fuzz: $(DEV_STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-150} $(BIN)/python -m pytest -q -s tests/test_fuzz.py
 
+# 60 s of mixed traffic, then a consistency check made through the API (SOAK_SECONDS, SOAK_CLIENTS).
+soak: $(DEV_STAMP)
+	$(BIN)/python -m bench.soak
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
