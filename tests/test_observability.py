@@ -63,7 +63,7 @@ async def test_metrics_count_requests_replays_conflicts_and_rejections(
     assert got[("tracepass_idempotency_replays_total", labels(route=route))] == 1
     assert got[("tracepass_idempotency_conflicts_total", labels(reason="reused"))] == 1
     assert got[("tracepass_idempotency_conflicts_total", labels(reason="in_use"))] == 1
-    assert got[("tracepass_write_budget_rejections_total", ())] == 1
+    assert got[("tracepass_budget_rejections_total", labels(kind="writes"))] == 1
     assert got[("tracepass_http_requests_in_flight", ())] == 1  # the scrape itself
 
 
@@ -156,7 +156,7 @@ async def test_metrics_route_is_public_by_default_and_lists_every_family(api: Ap
         ("tracepass_http_request_duration_seconds", "histogram"),
         ("tracepass_idempotency_replays_total", "counter"),
         ("tracepass_idempotency_conflicts_total", "counter"),
-        ("tracepass_write_budget_rejections_total", "counter"),
+        ("tracepass_budget_rejections_total", "counter"),
         ("tracepass_storage_unavailable_total", "counter"),
         ("tracepass_internal_errors_total", "counter"),
         ("tracepass_http_requests_in_flight", "gauge"),

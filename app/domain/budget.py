@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from app.domain.clock import format_timestamp, next_utc_midnight
 from app.domain.errors import RateLimitExceeded
 
 WINDOW_SECONDS = 86400
+BudgetKind = Literal["writes", "reads"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,7 @@ class BudgetState:
     used: int
     day: str
     now: datetime
+    kind: BudgetKind = "writes"
 
     @property
     def remaining(self) -> int:
@@ -33,13 +36,13 @@ class BudgetState:
 
     def headers(self) -> dict[str, str]:
         return {
-            "RateLimit-Policy": f'"writes";q={self.limit};w={WINDOW_SECONDS}',
-            "RateLimit": f'"writes";r={self.remaining};t={self.seconds_to_reset}',
+            "RateLimit-Policy": f'"{self.kind}";q={self.limit};w={WINDOW_SECONDS}',
+            "RateLimit": f'"{self.kind}";r={self.remaining};t={self.seconds_to_reset}',
         }
 
     def exceeded(self) -> RateLimitExceeded:
         return RateLimitExceeded(
-            f"Daily v1 write limit reached for your plan ({self.limit} per UTC day). "
+            f"Daily v1 {self.kind[:-1]} limit reached for your plan ({self.limit} per UTC day). "
             "It resets at 00:00 UTC.",
             details={
                 "plan": self.plan,

@@ -23,13 +23,13 @@ from app.http.middlewares import auth_middleware, request_context_middleware
 from app.http.openapi import render_openapi
 from app.http.routes import setup_routes
 from app.services.auth import Authenticator
+from app.services.daily_budget import DailyBudget
 from app.services.idempotency import IdempotencyGuard
 from app.services.images import ImageService
 from app.services.plans import PlanBook
 from app.services.products import ProductService
 from app.services.seeding import ensure_reference_data
 from app.services.tenants import bootstrap_tenants
-from app.services.write_budget import WriteBudget
 from app.services.write_pipeline import WritePipeline
 from app.settings import Settings
 from app.storage.memory.store import MemoryStorage
@@ -46,9 +46,10 @@ def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalo
         ),
         products=ProductService(storage.products, images, catalog, plans),
         images=images,
+        reads=DailyBudget(storage.usage, plans, "reads"),
         writes=WritePipeline(
             IdempotencyGuard(storage.idempotency, lease_seconds=settings.idempotency_lease_seconds),
-            WriteBudget(storage.usage, plans),
+            DailyBudget(storage.usage, plans, "writes"),
         ),
     )
 

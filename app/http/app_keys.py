@@ -11,6 +11,7 @@ from app.domain.templates import TemplateCatalog
 from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
 from app.services.auth import Authenticator
+from app.services.daily_budget import DailyBudget
 from app.services.images import ImageService
 from app.services.products import ProductService
 from app.services.write_pipeline import WritePipeline
@@ -26,6 +27,7 @@ class Services:
     authenticator: Authenticator
     products: ProductService
     images: ImageService
+    reads: DailyBudget  # the per-plan read cap (no plan seeds one by default)
     writes: WritePipeline
 
 

@@ -50,8 +50,9 @@ class Metrics:
             registry=self.registry,
         )
         self.budget_rejections = Counter(
-            "tracepass_write_budget_rejections",
-            "Writes refused with 429 because the workspace's daily budget was spent.",
+            "tracepass_budget_rejections",
+            "Requests refused with 429: the workspace's daily write (or read) budget was spent.",
+            ["kind"],
             registry=self.registry,
         )
         self.storage_errors = Counter(
@@ -91,7 +92,7 @@ class Metrics:
         if error_code in CONFLICT_CODES:
             self.conflicts.labels(CONFLICT_CODES[error_code]).inc()
         elif error_code == "rate_limit_exceeded":
-            self.budget_rejections.inc()
+            self.budget_rejections.labels("reads" if method == "GET" else "writes").inc()
         elif error_code == "service_unavailable":
             self.storage_errors.inc()
         elif error_code == "internal_error":

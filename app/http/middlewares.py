@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from app.domain.api_keys import looks_like_api_key, redact_api_keys
+from app.domain.clock import utc_now
 from app.domain.errors import (
     ApiError,
     InternalError,
@@ -106,7 +107,17 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     name = request.match_info.route.name
-    if name is not None and name.startswith(AUTHENTICATED_ROUTE_PREFIX):
-        authenticator = request.app[SERVICES].authenticator
-        request[WORKSPACE] = await authenticator.authenticate(request.headers.get("Authorization"))
-    return await handler(request)
+    if name is None or not name.startswith(AUTHENTICATED_ROUTE_PREFIX):
+        return await handler(request)
+    services = request.app[SERVICES]
+    workspace = await services.authenticator.authenticate(request.headers.get("Authorization"))
+    request[WORKSPACE] = workspace
+    if request.method != "GET":
+        return await handler(request)
+    # Reads count against the plan's read cap, when it has one (none of the seeded plans does;
+    # then this costs no storage round trip).
+    reservation = await services.reads.reserve(workspace, utc_now())
+    response = await handler(request)
+    if reservation is not None:
+        response.headers.update(reservation.state.headers())
+    return response

@@ -73,6 +73,11 @@ def _error(description: str) -> Reply:
     return Reply(description, ErrorOut)
 
 
+READ_CAPPED = Reply(
+    "The plan's daily read cap is spent (`rate_limit_exceeded`); only for plans that set one.",
+    RateLimitErrorOut,
+    ("Retry-After", "RateLimit", "RateLimit-Policy"),
+)
 COMMON_V1_REPLIES = {
     401: Reply("Missing, malformed, unknown or revoked API key.", ErrorOut, ("WWW-Authenticate",)),
     503: Reply("Storage unreachable; retry later.", ErrorOut, ("Retry-After",)),
@@ -116,6 +121,7 @@ ROUTES: list[Route] = [
         replies={
             200: Reply("A page of products.", ProductListOut),
             400: Reply("A query parameter is out of range or unknown.", ValidationErrorOut),
+            429: READ_CAPPED,
             **COMMON_V1_REPLIES,
         },
     ),
@@ -159,7 +165,12 @@ ROUTES: list[Route] = [
         summary="Get a product",
         tag="Products",
         path_params=(PRODUCT_ID,),
-        replies={200: Reply("The product.", ProductOut), 404: NOT_FOUND, **COMMON_V1_REPLIES},
+        replies={
+            200: Reply("The product.", ProductOut),
+            404: NOT_FOUND,
+            429: READ_CAPPED,
+            **COMMON_V1_REPLIES,
+        },
     ),
     Route(
         "PATCH",
@@ -310,7 +321,11 @@ ROUTES: list[Route] = [
         name="v1.templates.list",
         summary="List category templates",
         tag="Templates",
-        replies={200: Reply("Every seeded template.", TemplateListOut), **COMMON_V1_REPLIES},
+        replies={
+            200: Reply("Every seeded template.", TemplateListOut),
+            429: READ_CAPPED,
+            **COMMON_V1_REPLIES,
+        },
     ),
     Route(
         "GET",
@@ -323,6 +338,7 @@ ROUTES: list[Route] = [
         replies={
             200: Reply("The template.", TemplateOut),
             404: _error("Unknown category (`template_not_found`)."),
+            429: READ_CAPPED,
             **COMMON_V1_REPLIES,
         },
     ),

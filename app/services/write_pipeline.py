@@ -20,8 +20,8 @@ from app.domain.clock import utc_now
 from app.domain.errors import ApiError
 from app.domain.fingerprint import request_fingerprint
 from app.domain.records import StoredResponse, Workspace
+from app.services.daily_budget import DailyBudget, Reservation
 from app.services.idempotency import Claimed, IdempotencyGuard
-from app.services.write_budget import Reservation, WriteBudget
 
 T = TypeVar("T")
 log = logging.getLogger("app.writes")
@@ -45,7 +45,7 @@ class WriteOutcome:
 
 
 class WritePipeline:
-    def __init__(self, idempotency: IdempotencyGuard, budget: WriteBudget) -> None:
+    def __init__(self, idempotency: IdempotencyGuard, budget: DailyBudget) -> None:
         self._idempotency = idempotency
         self._budget = budget
 
