@@ -60,6 +60,14 @@ class ValidationFailed(ApiError):
         self.form_errors = form_errors or []
 
 
+class MalformedRequest(ApiError):
+    """HTTP framing aiohttp could not parse (request line, headers, body length)."""
+
+    status = 400
+    code = "bad_request"
+    message = "Malformed HTTP request"
+
+
 class InvalidJson(ApiError):
     status = 400
     code = "invalid_json"
@@ -129,6 +137,12 @@ class PayloadTooLarge(ApiError):
     status = 413
     code = "payload_too_large"
     message = "Request body exceeds the 1 MiB limit"
+
+
+class HeadersTooLarge(ApiError):
+    status = 431
+    code = "request_header_fields_too_large"
+    message = "Request line or header fields too large"
 
 
 class UnsupportedMediaType(ApiError):

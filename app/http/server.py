@@ -19,23 +19,11 @@ from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from app.domain.errors import ApiError, InternalError
+from app.domain.errors import ApiError, HeadersTooLarge, InternalError, MalformedRequest
 from app.http.app_keys import IN_FLIGHT
 
 log = logging.getLogger("app.server")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-
-
-class MalformedRequest(ApiError):
-    status = 400
-    code = "bad_request"
-    message = "Malformed HTTP request"
-
-
-class HeadersTooLarge(ApiError):
-    status = 431
-    code = "request_header_fields_too_large"
-    message = "Request line or header fields too large"
 
 
 class JsonErrorRequestHandler(RequestHandler):
