@@ -32,6 +32,38 @@ def slow_multipart(pieces: int = 10, pause: float = 0.1) -> AsyncIterator[bytes]
     return body()
 
 
+async def wait_for_in_flight(base_url: str, count: int, within: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    async with aiohttp.ClientSession() as session:
+        while asyncio.get_running_loop().time() < deadline:
+            async with session.get(f"{base_url}/metrics") as response:
+                text = await response.text()
+            gauge = next(
+                line
+                for line in text.splitlines()
+                if line.startswith("tracepass_http_requests_in_flight ")
+            )
+            if float(gauge.split()[1]) >= count + 1:  # + this scrape
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} requests never were in flight together")
+
+
+async def new_connections_refused(base_url: str, within: float = 5.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            async with (
+                aiohttp.ClientSession() as fresh,
+                fresh.get(f"{base_url}/healthz") as response,
+            ):
+                await response.read()
+        except aiohttp.ClientConnectionError:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
 async def test_sigterm_lets_50_in_flight_requests_finish(tmp_path: Path) -> None:
     with live_server(tmp_path, SHUTDOWN_GRACE_SECONDS="20") as server:
         auth = {"Authorization": f"Bearer {server.key}"}
@@ -47,24 +79,17 @@ async def test_sigterm_lets_50_in_flight_requests_finish(tmp_path: Path) -> None
             async def upload(n: int) -> int:
                 async with s.post(
                     f"/api/v1/products/{products[n % 5]}/images",
-                    data=slow_multipart(),
+                    data=slow_multipart(pieces=30, pause=0.1),  # about 3 s
                     headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
                 ) as response:
                     await response.read()
                     return response.status
 
             uploads = [asyncio.create_task(upload(n)) for n in range(50)]
-            await asyncio.sleep(0.4)  # all 50 are mid-body now
+            # SIGTERM only once the service itself counts all 50 in flight (mid-body).
+            await wait_for_in_flight(server.base_url, 50)
             server.process.send_signal(signal.SIGTERM)
-            await asyncio.sleep(0.2)
-            # New connections are refused while the 50 are still being served.
-            async with aiohttp.ClientSession() as fresh:
-                refused = False
-                try:
-                    async with fresh.get(f"{server.base_url}/healthz") as response:
-                        await response.read()
-                except aiohttp.ClientConnectionError:
-                    refused = True
+            refused = await new_connections_refused(server.base_url)
             statuses = await asyncio.gather(*uploads)
         assert statuses == [201] * 50
         assert refused
@@ -92,7 +117,7 @@ async def test_grace_period_bounds_the_wait(tmp_path: Path) -> None:
                     return response.status
 
             upload = asyncio.create_task(endless_upload())
-            await asyncio.sleep(0.3)
+            await wait_for_in_flight(server.base_url, 1)
             started = asyncio.get_running_loop().time()
             server.process.send_signal(signal.SIGTERM)
             exit_code = await asyncio.to_thread(server.process.wait, 30)

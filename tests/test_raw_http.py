@@ -43,6 +43,18 @@ RAW_CASES = [
     ("NUL in a header value", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", 400),
     ("header without colon", b"GET /healthz HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n", 400),
     (
+        "bare CR in Idempotency-Key",
+        b"POST /api/v1/products HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\rX-Injected: 1\r\n"
+        b"Content-Length: 2\r\n\r\n{}",
+        400,
+    ),
+    (
+        "NUL in Idempotency-Key",
+        b"POST /api/v1/products HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\x00b\r\n"
+        b"Content-Length: 2\r\n\r\n{}",
+        400,
+    ),
+    (
         "oversize header",
         b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n",
         431,
