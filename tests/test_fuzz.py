@@ -30,7 +30,7 @@ SEED = os.environ.get("FUZZ_SEED", "20261127")
 
 def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
     cli = Path(sys.executable).with_name("schemathesis")
-    with live_server(tmp_path, LOG_LEVEL="WARNING") as server:
+    with live_server(tmp_path, LOG_LEVEL="INFO") as server:
         result = subprocess.run(
             [
                 str(cli),
