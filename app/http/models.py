@@ -85,27 +85,32 @@ FIELD_VALUES_DESCRIPTION = (
 class CreateProductBody(_Strict):
     """POST /api/v1/products."""
 
-    name: NameStr
-    model: ModelStr
+    name: NameStr = Field(examples=["Li-Ion 48V Battery Pack"])
+    model: ModelStr = Field(examples=["BP-48V-100"])
     category: Annotated[
         str,
         Field(
             min_length=1,
             max_length=100,
             description="A seeded category slug or alias (e.g. `batteries`, `battery`).",
+            examples=["batteries"],
         ),
     ]
-    description: DescriptionStr | None = None
+    description: DescriptionStr | None = Field(default=None, examples=["Rack-mounted pack"])
     # Left out → empty / the workspace default; an explicit null is a type error (only
     # description is nullable).
     defaultFieldValues: dict[str, Any] = Field(
-        default_factory=dict, description=FIELD_VALUES_DESCRIPTION
+        default_factory=dict,
+        description=FIELD_VALUES_DESCRIPTION,
+        examples=[{"batteryChemistry": "NMC", "nominalVoltage": 48}],
     )
     imageUrls: Annotated[list[ImageUrl], Field(max_length=MAX_IMAGE_URLS)] = Field(
-        default_factory=list
+        default_factory=list, examples=[["https://cdn.example.com/bp-48v-100.png"]]
     )
     sourceLocale: LocaleCode = Field(
-        default="", description="ISO 639-1 code; defaults to the workspace's default."
+        default="",
+        description="ISO 639-1 code; defaults to the workspace's default.",
+        examples=["en"],
     )
 
 
