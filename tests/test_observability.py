@@ -48,6 +48,7 @@ async def test_metrics_count_requests_replays_conflicts_and_rejections(
     assert (await api.create({**SEED_BODY, "model": "D"})).status == 429
     assert (await api.call("GET", "/api/v1/products/0123456789abcdef01234567")).status == 404
     assert (await api.client.get("/nope")).status == 404
+    assert (await api.client.request("PROPFIND", "/nope")).status in (404, 405)
 
     got = await scrape(api)
     post = {"method": "POST", "route": route}
@@ -59,6 +60,11 @@ async def test_metrics_count_requests_replays_conflicts_and_rejections(
     assert got[("tracepass_http_requests_total", labels(**one))] == 1
     unmatched = {"method": "GET", "route": "(unmatched)", "status": "404"}
     assert got[("tracepass_http_requests_total", labels(**unmatched))] == 1
+    other = [
+        k for k in got if k[0] == "tracepass_http_requests_total" and ("method", "PROPFIND") in k[1]
+    ]
+    assert other == []  # unusual methods share the label value OTHER
+    assert any(("method", "OTHER") in k[1] for k in got if k[0] == "tracepass_http_requests_total")
     assert got[("tracepass_http_request_duration_seconds_count", labels(**post, status="201"))] == 4
     assert got[("tracepass_idempotency_replays_total", labels(route=route))] == 1
     assert got[("tracepass_idempotency_conflicts_total", labels(reason="reused"))] == 1

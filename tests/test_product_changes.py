@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.http.models import ProductOut
 from tests.conftest import SEED_BODY, Api, AppFactory, add_tenant
 
 NOT_FOUND = {"error": "Product not found", "code": "not_found"}
@@ -52,6 +53,7 @@ async def test_get_returns_the_full_product(api: Api) -> None:
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     assert await response.json() == created
+    ProductOut.model_validate(created)  # the documented shape
     assert "RateLimit" not in response.headers  # reads are not writes
 
 

@@ -12,6 +12,8 @@ def utc_now() -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     """Storage may hand back naive datetimes (UTC by convention) or other tz objects."""
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

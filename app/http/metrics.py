@@ -8,6 +8,8 @@ about metrics.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -15,6 +17,7 @@ from app.http.in_flight import InFlightRequests
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 CONFLICT_CODES = {
     "idempotency_key_in_use": "in_use",
     "idempotency_key_reused": "reused",
@@ -71,6 +74,7 @@ class Metrics:
             registry=self.registry,
         )
         in_flight_gauge.set_function(lambda: in_flight.count)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(
         self,
@@ -82,9 +86,18 @@ class Metrics:
         error_code: str | None,
         replayed: bool,
     ) -> None:
-        labels = (method, route, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+        # Clients choose the method: anything unusual shares one label value, so a scanner cannot
+        # grow the label set (routes are bounded already: unmatched paths share one).
+        if method not in KNOWN_METHODS:
+            method = "OTHER"
+        labels = (method, route, status)
+        children = self._children.get(labels)
+        if children is None:  # label lookups take a lock; the set of label values is small
+            text_labels = (method, route, str(status))
+            children = (self.requests.labels(*text_labels), self.latency.labels(*text_labels))
+            self._children[labels] = children
+        children[0].inc()
+        children[1].observe(seconds)
         if replayed:
             self.replays.labels(route).inc()
         if error_code is None:
