@@ -64,6 +64,13 @@ def _drop_defaults(schema: dict[str, Any]) -> None:
         prop.pop("default", None)
 
 
+def _drop_null_defaults(schema: dict[str, Any]) -> None:
+    # "Not sent" is not null: only real defaults (page 1, limit 20) are documented.
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -126,17 +133,10 @@ def _non_nullable(schema: dict[str, Any], nullable: frozenset[str]) -> None:
             prop.update(kept[0])
 
 
-class _Partial(_Strict):
-    """Every field optional (left out = unchanged); only fields in NULLABLE accept null."""
+class _OptionalNotNullable(BaseModel):
+    """`X | None = None` fields documented as optional X, not as nullable (NULLABLE excepted)."""
 
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.NULLABLE:
-            raise PydanticCustomError("not_null", "Must not be null")
-        return value
 
     @classmethod
     def __get_pydantic_json_schema__(
@@ -145,6 +145,17 @@ class _Partial(_Strict):
         schema = handler.resolve_ref_schema(handler(core_schema))
         _non_nullable(schema, cls.NULLABLE)
         return schema
+
+
+class _Partial(_Strict, _OptionalNotNullable):
+    """Every field optional (left out = unchanged); only fields in NULLABLE accept null."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.NULLABLE:
+            raise PydanticCustomError("not_null", "Must not be null")
+        return value
 
 
 class UpdateProductBody(_Partial):
@@ -383,10 +394,15 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-class ListProductsQuery(_Partial):
-    """GET /api/v1/products query parameters (unknown or repeated parameters are a 400)."""
+class ListProductsQuery(_OptionalNotNullable):
+    """GET /api/v1/products query parameters (unknown or repeated parameters are a 400).
 
-    model_config = ConfigDict(strict=False)  # query values are text
+    Query values are text and never null, so this needs no null check (it is on the hot path).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_drop_null_defaults
+    )
 
     # The constraints come before the validator: in the other order pydantic emits `ge`/`le`
     # instead of `minimum`/`maximum` in the JSON schema.
