@@ -317,3 +317,18 @@ async def test_upload_counts_one_write_and_refusals_give_it_back(make_api: AppFa
     assert response.status == 201
     assert response.headers["RateLimit"].startswith('"writes";r=0;')
     assert (await upload(api, product, PNG)).status == 429
+
+
+async def test_image_delete_counts_one_write_and_a_miss_gives_it_back(
+    make_api: AppFactory,
+) -> None:
+    """Contract §4: an image delete that succeeds is one write (with RateLimit headers); one
+    that does not (no image at that index) spends nothing."""
+    api = await make_api(plan="tiny", plan_limit=3)
+    product = await api.create_product(imageUrls=["https://cdn.example.com/a.png"])  # 1 used
+    missing = await api.call("DELETE", f"/api/v1/products/{product['_id']}/images/5")
+    assert missing.status == 404
+    deleted = await api.call("DELETE", f"/api/v1/products/{product['_id']}/images/0")
+    assert deleted.status == 200
+    assert deleted.headers["RateLimit-Policy"] == '"writes";q=3;w=86400'
+    assert deleted.headers["RateLimit"].startswith('"writes";r=1;')

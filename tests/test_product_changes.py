@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.http.models import ProductOut
+from app.http.models import ProductHasPassportsOut, ProductOut
 from tests.conftest import SEED_BODY, Api, AppFactory, add_tenant
 
 NOT_FOUND = {"error": "Product not found", "code": "not_found"}
@@ -270,6 +270,7 @@ async def test_delete_with_passports_is_409_with_reason(api: Api) -> None:
     body = await response.json()
     assert body["code"] == "product_has_passports"
     assert "archive" in body["reason"] and body["details"] == {"passportCount": 3}
+    ProductHasPassportsOut.model_validate(body)  # the documented shape
     assert (await fetch(api, created))["passportCount"] == 3
 
 

@@ -38,7 +38,11 @@ class ApiError(Exception):
         return body
 
     def body_bytes(self) -> bytes:
-        return json.dumps(self.body(), ensure_ascii=False, separators=(",", ":")).encode()
+        # Error bodies echo what the client sent (a category, an unknown field's name) and end
+        # up in ERP logs and support tickets: anything shaped like an API key is redacted here,
+        # once for every kind. Key characters need no JSON escaping, so the text is safe to edit.
+        text = json.dumps(self.body(), ensure_ascii=False, separators=(",", ":"))
+        return redact_api_keys(text).encode()
 
 
 FieldErrors = dict[str, list[str]]
@@ -50,9 +54,6 @@ class ValidationFailed(ApiError):
     message = "Validation error"
 
     def __init__(self, field_errors: FieldErrors, form_errors: list[str] | None = None) -> None:
-        # Paths name what the client sent, so an unknown key that is really an API key
-        # (pasted in the wrong place) would come back in the body: such keys are redacted.
-        field_errors = {redact_api_keys(path): messages for path, messages in field_errors.items()}
         super().__init__(
             details={"fieldErrors": field_errors, "formErrors": form_errors or []},
         )
@@ -85,9 +86,8 @@ class TemplateNotFound(ApiError):
     code = "template_not_found"
 
     def __init__(self, category: str, *, status: int = 400) -> None:
-        # Echoed as sent (contract), except anything shaped like an API key: error bodies end
-        # up in client logs and tickets, and no category looks like a key.
-        super().__init__(f"No template found for category: {redact_api_keys(category)}")
+        # Echoed as sent (contract); body_bytes() redacts anything shaped like an API key.
+        super().__init__(f"No template found for category: {category}")
         self.status = status
 
 

@@ -8,6 +8,8 @@ import socket
 from urllib.parse import urlsplit
 
 MAX_URL_LENGTH = 2048
+# A product holds at most this many images, whether sent as URLs or uploaded (contract §2, §7).
+MAX_IMAGE_URLS = 20
 _NUMERIC_HOST = re.compile(r"^[0-9a-fx.]+$", re.IGNORECASE)
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x20\x7f]")
 

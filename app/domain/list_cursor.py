@@ -11,7 +11,9 @@ import binascii
 import re
 from datetime import UTC, datetime, timedelta
 
-_PAYLOAD = re.compile(r"^(\d{1,15})\.([0-9a-f]{24})$")
+from app.domain.ids import OBJECT_ID_PATTERN
+
+_PAYLOAD = re.compile(rf"^(\d{{1,15}})\.({OBJECT_ID_PATTERN})$")
 
 ListPosition = tuple[datetime, str]  # (createdAt, id)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -15,6 +15,7 @@ from app.http.app_keys import (
     SERVICES,
     SETTINGS,
     STORAGE,
+    TEMPLATE_DOCUMENTS,
     Services,
 )
 from app.http.in_flight import InFlightRequests
@@ -22,6 +23,7 @@ from app.http.metrics import Metrics
 from app.http.middlewares import auth_middleware, request_context_middleware
 from app.http.openapi import render_openapi
 from app.http.routes import setup_routes
+from app.http.template_documents import TemplateDocuments
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
 from app.services.idempotency import IdempotencyGuard
@@ -87,7 +89,9 @@ def storage_context(
             if generated is not None:
                 on_generated_key(generated)
             app[STORAGE] = storage
-            app[SERVICES] = build_services(storage, settings, TemplateCatalog(templates))
+            catalog = TemplateCatalog(templates)
+            app[SERVICES] = build_services(storage, settings, catalog)
+            app[TEMPLATE_DOCUMENTS] = TemplateDocuments(catalog)
             yield
         finally:
             if provided is None:

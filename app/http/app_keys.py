@@ -10,6 +10,7 @@ from app.domain.records import Workspace
 from app.domain.templates import TemplateCatalog
 from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
+from app.http.template_documents import TemplateDocuments
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
 from app.services.images import ImageService
@@ -37,6 +38,7 @@ SERVICES = web.AppKey("services", Services)
 OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
 IN_FLIGHT = web.AppKey("in_flight", InFlightRequests)
 METRICS = web.AppKey("metrics", Metrics)
+TEMPLATE_DOCUMENTS = web.AppKey("template_documents", TemplateDocuments)
 
 # Per-request values (request[...]).
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -18,10 +18,10 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
-from app.domain.image_urls import MAX_URL_LENGTH, image_url_problem
+from app.domain.ids import OBJECT_ID_PATTERN
+from app.domain.image_urls import MAX_IMAGE_URLS, MAX_URL_LENGTH, image_url_problem
 from app.domain.locales import is_iso_639_1
 
-MAX_IMAGE_URLS = 20
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
 NO_CONTROL_CHARS_MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
@@ -62,13 +62,6 @@ def _drop_defaults(schema: dict[str, Any]) -> None:
     # Defaults here mean "left out"; the service decides what that is (e.g. the workspace locale).
     for prop in schema.get("properties", {}).values():
         prop.pop("default", None)
-
-
-def _drop_null_defaults(schema: dict[str, Any]) -> None:
-    # "Not sent" is not null: only real defaults (page 1, limit 20) are documented.
-    for prop in schema.get("properties", {}).values():
-        if "default" in prop and prop["default"] is None:
-            del prop["default"]
 
 
 class _Strict(BaseModel):
@@ -122,10 +115,15 @@ class CreateProductBody(_Strict):
 
 
 def _non_nullable(schema: dict[str, Any], nullable: frozenset[str]) -> None:
-    """Optional is not nullable: drop the `null` branch pydantic adds for `X | None = None`."""
+    """Optional is not nullable: drop the `null` branch pydantic adds for `X | None = None`, and
+    its `default: null` ("not sent" is not null; real defaults such as page 1 stay)."""
     for name, prop in schema.get("properties", {}).items():
+        if name in nullable:
+            continue
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
         variants = prop.get("anyOf")
-        if name in nullable or not variants:
+        if not variants:
             continue
         kept = [v for v in variants if v != {"type": "null"}]
         if len(kept) == 1:
@@ -189,7 +187,7 @@ class ProductOut(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
-    id: str = Field(alias="_id", pattern=r"^[0-9a-f]{24}$")
+    id: str = Field(alias="_id", pattern=f"^{OBJECT_ID_PATTERN}$")
     name: str
     model: str
     category: str
@@ -252,7 +250,7 @@ class ProductSummaryOut(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
-    id: str = Field(alias="_id", pattern=r"^[0-9a-f]{24}$")
+    id: str = Field(alias="_id", pattern=f"^{OBJECT_ID_PATTERN}$")
     name: str
     model: str
     category: str
@@ -292,6 +290,11 @@ class ProductHasPassportsOut(BaseModel):
     code: Literal["product_has_passports"]
     reason: str
     details: dict[str, int]
+
+
+class DeleteConflictOut(RootModel[ProductHasPassportsOut | ErrorOut]):
+    """A 409 on DELETE: the product has passports (with `reason`), or the Idempotency-Key is
+    still in flight (`idempotency_key_in_use`)."""
 
 
 class ImageUploadBody(BaseModel):
@@ -400,9 +403,7 @@ class ListProductsQuery(_OptionalNotNullable):
     Query values are text and never null, so this needs no null check (it is on the hot path).
     """
 
-    model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, json_schema_extra=_drop_null_defaults
-    )
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     # The constraints come before the validator: in the other order pydantic emits `ge`/`le`
     # instead of `minimum`/`maximum` in the JSON schema.

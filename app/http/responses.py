@@ -22,10 +22,6 @@ def model_bytes(model: BaseModel) -> bytes:
     return model.model_dump_json().encode()
 
 
-def json_model(model: BaseModel, status: int = 200) -> web.Response:
-    return json_bytes(status, model_bytes(model))
-
-
 def write_outcome_response(outcome: WriteOutcome) -> web.Response:
     headers: dict[str, str] = {}
     stored = outcome.response

@@ -9,11 +9,13 @@ from aiohttp import web
 from openapi_ui_bundles import swagger_ui
 from pydantic import BaseModel
 
-from app.domain.media import MEDIA_PATH
+from app.domain.ids import OBJECT_ID_PATTERN
+from app.domain.media import IMAGE_NAME_PATTERN, MEDIA_PATH
 from app.http.handlers import docs, images, probes, products, templates
 from app.http.models import (
     BadRequestOut,
     CreateProductBody,
+    DeleteConflictOut,
     DeletedProductOut,
     ErrorOut,
     HealthOut,
@@ -83,7 +85,7 @@ COMMON_V1_REPLIES = {
     503: Reply("Storage unreachable; retry later.", ErrorOut, ("Retry-After",)),
 }
 
-PRODUCT_ID = PathParam("id", "The product's id (24 hex characters).", r"^[0-9a-f]{24}$")
+PRODUCT_ID = PathParam("id", "The product's id (24 hex characters).", f"^{OBJECT_ID_PATTERN}$")
 NOT_FOUND = _error("No such product in your workspace (`not_found`); malformed ids included.")
 IDEMPOTENCY_ERRORS = {
     409: _error(
@@ -229,7 +231,7 @@ ROUTES: list[Route] = [
             409: Reply(
                 "The product has passports (`product_has_passports`, with `reason`), or a "
                 "request with this Idempotency-Key is still in flight (`idempotency_key_in_use`).",
-                ErrorOut,
+                DeleteConflictOut,
             ),
             422: IDEMPOTENCY_ERRORS[422],
             429: RATE_LIMITED,
@@ -353,9 +355,7 @@ ROUTES: list[Route] = [
             "Images uploaded through the API, at the URL the upload returned. Cached for a "
             "year (`immutable`); `If-None-Match` with the ETag answers 304."
         ),
-        path_params=(
-            PathParam("name", "`<id>.<png|jpg|webp>`", r"^[0-9a-f]{32}\.(png|jpg|webp)$"),
-        ),
+        path_params=(PathParam("name", "`<id>.<png|jpg|webp>`", f"^{IMAGE_NAME_PATTERN}$"),),
         replies={
             200: Reply(
                 "The image.",
@@ -425,10 +425,8 @@ ROUTES: list[Route] = [
     ),
 ]
 
-DOCS_ASSETS_PREFIX = "/api/docs/assets"
-
 
 def setup_routes(app: web.Application) -> None:
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler, name=route.name)
-    app.router.add_static(DOCS_ASSETS_PREFIX, swagger_ui.static_path, name="docs.assets")
+    app.router.add_static(docs.ASSETS, swagger_ui.static_path, name="docs.assets")

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from app.domain.clock import utc_now
 from app.domain.errors import ApiError, ImageLimitReached, ImageNotFound, ProductNotFound
 from app.domain.image_types import ImageType
+from app.domain.image_urls import MAX_IMAGE_URLS
 from app.domain.media import image_url, stored_image_id
 from app.domain.records import Product, StoredImage, Workspace
 from app.storage.protocols import ImageLimitError, ImageRepository, ProductRepository
 
 log = logging.getLogger("app.images")
-MAX_IMAGES_PER_PRODUCT = 20
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
@@ -47,8 +47,8 @@ class ImageService:
         product = await self._products.get(workspace.id, product_id)
         if product is None:
             raise ProductNotFound()
-        if len(product.image_urls) >= MAX_IMAGES_PER_PRODUCT:
-            raise ImageLimitReached(MAX_IMAGES_PER_PRODUCT)
+        if len(product.image_urls) >= MAX_IMAGE_URLS:
+            raise ImageLimitReached(MAX_IMAGE_URLS)
 
     async def attach(
         self, workspace: Workspace, product_id: str, upload: ImageUpload
@@ -68,11 +68,11 @@ class ImageService:
         await self._images.put(image)
         try:
             product = await self._products.push_image_url(
-                workspace.id, product_id, url, MAX_IMAGES_PER_PRODUCT, now
+                workspace.id, product_id, url, MAX_IMAGE_URLS, now
             )
         except ImageLimitError:
             await self._discard(image)
-            raise ImageLimitReached(MAX_IMAGES_PER_PRODUCT) from None
+            raise ImageLimitReached(MAX_IMAGE_URLS) from None
         except BaseException:
             await self._discard(image)
             raise

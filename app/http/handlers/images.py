@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 from app.domain.errors import ImageNotFound
-from app.domain.image_types import BY_EXTENSION
+from app.domain.media import parse_image_name
 from app.domain.records import StoredResponse
 from app.http.app_keys import SERVICES, WORKSPACE
 from app.http.handlers.products import PRODUCT_ID, product_response
@@ -17,7 +15,6 @@ from app.http.responses import model_bytes
 from app.http.writes import run_write
 from app.services.images import MAX_IMAGE_BYTES, ImageUpload
 
-IMAGE_FILE_NAME = re.compile(r"^([0-9a-f]{32})\.([a-z]{3,4})$")
 IMMUTABLE = "public, max-age=31536000, immutable"  # a stored image never changes under its URL
 
 
@@ -61,13 +58,12 @@ async def delete_image(request: web.Request) -> web.Response:
 
 
 async def serve_image(request: web.Request) -> web.Response:
-    match = IMAGE_FILE_NAME.match(request.match_info["name"])
-    if match is None:
+    parsed = parse_image_name(request.match_info["name"])
+    if parsed is None:
         raise ImageNotFound()
-    image_id, extension = match.groups()
+    image_id, image_type = parsed
     image = await request.app[SERVICES].images.find(image_id)
-    image_type = BY_EXTENSION.get(extension)
-    if image is None or image_type is None or image.content_type != image_type.content_type:
+    if image is None or image.content_type != image_type.content_type:
         raise ImageNotFound()
     headers = {
         "ETag": image.etag,
