@@ -80,7 +80,7 @@ async def test_bootstrap_key_and_file_are_applied_idempotently(
 async def test_reference_data_is_seeded_at_start(aiohttp_client: Any) -> None:
     storage = MemoryStorage()
     await aiohttp_client(
-        create_app(app_settings(), storage=storage, on_generated_key=lambda k: None)
+        create_app(app_settings(), storage=storage, on_first_access=lambda settings, access: None)
     )
     templates = await storage.templates.list_all()
     assert len(templates) == 14
