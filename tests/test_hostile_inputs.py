@@ -364,6 +364,7 @@ async def test_hostile_input(target: tuple[Api, str], case: Case) -> None:
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     answer = json.loads(text)
     assert isinstance(answer["error"], str) and answer["error"]
+    assert answer["message"] == answer["error"]  # what TracePass's clients display
     if case.code is not None:
         assert answer["code"] == case.code, answer
     assert "RateLimit" not in response.headers or response.status == 429
