@@ -85,10 +85,7 @@ def _blank_is_none(text: str) -> str | None:
 
 DescriptionStr = Annotated[
     str,
-    Field(
-        max_length=2000,
-        pattern=NO_CONTROL_CHARS_MULTILINE,
-    ),
+    Field(max_length=2000, pattern=NO_CONTROL_CHARS_MULTILINE),
     AfterValidator(_blank_is_none),
 ]
 FIELD_VALUES_DESCRIPTION = (
