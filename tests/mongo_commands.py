@@ -36,6 +36,7 @@ class Query:
     command: str
     filter: dict[str, Any]
     sort: Keys = dataclasses.field(default_factory=list)
+    limit: int = 0  # 0: no limit
 
 
 def _sort(spec: Any) -> Keys:
@@ -76,7 +77,13 @@ class CommandLog(monitoring.CommandListener):
                 continue
             if sent.name == "find":
                 found.append(
-                    Query(collection, "find", doc.get("filter", {}), _sort(doc.get("sort")))
+                    Query(
+                        collection,
+                        "find",
+                        doc.get("filter", {}),
+                        _sort(doc.get("sort")),
+                        int(doc.get("limit", 0)),
+                    )
                 )
             elif sent.name == "findAndModify":
                 found.append(
