@@ -98,6 +98,12 @@ class MongoTier:
         self._databases.add(name)
         return self.client(**options).get_database(name)
 
+    def environment(self) -> dict[str, str]:
+        """Settings for a service process of this test: the session server, a fresh database."""
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        self._databases.add(name)
+        return {"MONGODB_URI": self.uri, "MONGODB_DB": name}
+
     async def end_test(self) -> None:
         clients, self._clients = self._clients, []
         names, self._databases = self._databases, set()
