@@ -58,15 +58,19 @@ def serve(settings: Settings) -> int:
     from app.http.app import create_app
     from app.http.server import serve as serve_app
 
-    asyncio.run(
-        serve_app(
-            create_app(settings),
-            settings.host,
-            settings.port,
-            shutdown_grace_seconds=settings.shutdown_grace_seconds,
-            announce=lambda text: print(text, flush=True),
+    try:
+        asyncio.run(
+            serve_app(
+                create_app(settings),
+                settings.host,
+                settings.port,
+                shutdown_grace_seconds=settings.shutdown_grace_seconds,
+                announce=lambda text: print(text, flush=True),
+            )
         )
-    )
+    except EmbeddedDatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

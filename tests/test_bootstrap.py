@@ -35,6 +35,22 @@ async def test_generated_key_on_the_in_memory_store_works(aiohttp_client: Any) -
     assert response.status == 201
 
 
+async def test_a_key_is_generated_only_while_no_workspace_exists(aiohttp_client: Any) -> None:
+    storage = MemoryStorage()
+    shown: list[FirstAccess] = []
+    for _ in range(2):  # a restart on the same database
+        await aiohttp_client(
+            create_app(
+                app_settings(storage="memory"),
+                storage=storage,
+                on_first_access=lambda _, access: shown.append(access),
+            )
+        )
+    assert [access.key is not None for access in shown] == [True, False]
+    assert shown[0].workspace.id == shown[1].workspace.id
+    assert len(await storage.workspaces.list_all()) == 1
+
+
 async def test_bootstrap_key_and_file_are_applied_idempotently(
     aiohttp_client: Any, tmp_path: Path, mongo: MongoTier
 ) -> None:
