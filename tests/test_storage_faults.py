@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -128,7 +129,7 @@ async def test_fault_while_finalizing_keeps_the_claim_until_its_lease_ends(
 ) -> None:
     """The product was written but its outcome could not be stored: the key stays claimed
     (409 in flight) until the lease runs out; the retry then answers the product created."""
-    api = await faulty_api(aiohttp_client, mongo, failpoints, idempotency_lease_seconds=0.3)
+    api = await faulty_api(aiohttp_client, mongo, failpoints)
     # A keyed create's only `update` is the stored outcome (the budget unit is a findAndModify).
     await failpoints.fail(["update"], **FAULTS["connection-closed"])
     await expect_503(await api.create(SEED_BODY, key="k-2"))
@@ -136,7 +137,13 @@ async def test_fault_while_finalizing_keeps_the_claim_until_its_lease_ends(
     early = await api.create(SEED_BODY, key="k-2")
     assert early.status == 409
     assert (await early.json())["code"] == "idempotency_key_in_use"
-    await asyncio.sleep(0.4)
+    # The lease runs out: moved into the past on the stored claim rather than waited for, so
+    # the outcome does not depend on how fast a loaded machine runs the steps above.
+    claims = api.storage.database["idempotency"]  # type: ignore[attr-defined]
+    lapsed = await claims.update_one(
+        {"key": "k-2"}, {"$set": {"leaseUntil": utc_now() - timedelta(seconds=1)}}
+    )
+    assert lapsed.modified_count == 1
     late = await api.create(SEED_BODY, key="k-2")
     assert late.status == 201
     assert await count_products(api) == 1
