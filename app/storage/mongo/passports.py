@@ -57,9 +57,11 @@ INDEXES = [
         [("workspaceId", ASCENDING), (SERIAL, ASCENDING), (GTIN, ASCENDING)],
         name="ws_serial_gtin",
     ),
+    # Lease takeovers find what a dead run created under its key. Not unique (the contract says
+    # unique partial): the global (gtin, serial) key already stops a retried item from being
+    # inserted twice, and a key may come back after its 24 h record expired.
     IndexModel(
         [("workspaceId", ASCENDING), ("createdByKey", ASCENDING), ("batchIndex", ASCENDING)],
-        unique=True,
         partialFilterExpression={"createdByKey": {"$exists": True}},
         name="ws_created_by_key",
     ),
@@ -196,17 +198,7 @@ class MongoPassportRepository:
         try:
             await self._collection.insert_one(doc)
         except DuplicateKeyError as exc:
-            if await self.find_global(new.gtin, new.serial_number) is not None:
-                raise DuplicateSerialError(new.serial_number) from exc
-            # The key was used for a create before (an Idempotency-Key reused after its record
-            # expired): store the passport without it.
-            doc.pop("createdByKey", None)
-            doc.pop("batchIndex", None)
-            try:
-                await self._collection.insert_one(doc)
-            except DuplicateKeyError as again:
-                raise DuplicateSerialError(new.serial_number) from again
-            return from_document(doc)
+            raise DuplicateSerialError(new.serial_number) from exc
         return from_document(doc)
 
     @translate_errors
