@@ -216,7 +216,9 @@ class MongoPassportRepository:
         selector: dict[str, Any] = {"workspaceId": oid(workspace_id), SERIAL: serial}
         if gtin is not None:
             selector[GTIN] = gtin
-        cursor = self._collection.find(selector).sort([(SERIAL, 1), (GTIN, 1)]).limit(limit)
+            doc = await self._collection.find_one(selector)
+            return [] if doc is None else [from_document(doc)]
+        cursor = self._collection.find(selector).sort(GTIN, ASCENDING).limit(limit)
         return [from_document(doc) async for doc in cursor]
 
     @translate_errors
@@ -228,7 +230,7 @@ class MongoPassportRepository:
     async def created_under_key(self, workspace_id: str, key: str) -> list[Passport]:
         cursor = self._collection.find(
             {"workspaceId": oid(workspace_id), "createdByKey": key}
-        ).sort([("createdByKey", 1), ("batchIndex", 1)])
+        ).sort("batchIndex", ASCENDING)
         return [from_document(doc) async for doc in cursor]
 
     @translate_errors
