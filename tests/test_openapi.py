@@ -125,13 +125,43 @@ def test_passport_routes_are_documented_with_links() -> None:
     product_links = paths["/api/v1/products"]["post"]["responses"]["201"]["links"]
     assert product_links["CreatePassport"]["operationId"] == "v1.passports.create"
     by_serial = paths[base + "/by-serial/{serial}"]["get"]
-    assert {p["name"] for p in by_serial["parameters"] if isinstance(p, dict)} >= {
+    assert {p.get("name") for p in by_serial["parameters"]} >= {
         "serial",
         "gtin",
         "format",
         "lang",
     }
-    listed = {p["name"] for p in paths[base]["get"]["parameters"] if isinstance(p, dict)}
+    listed = {p.get("name") for p in paths[base]["get"]["parameters"]} - {None}
     assert listed == {
         "page", "limit", "productId", "status", "search", "showArchived", "cursor",
     }  # fmt: skip
+
+
+def _schema_branches(schema: dict[str, Any], schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    if "$ref" in schema:
+        return _schema_branches(schemas[schema["$ref"].rsplit("/", 1)[-1]], schemas)
+    for combinator in ("anyOf", "oneOf"):
+        if combinator in schema:
+            return [b for part in schema[combinator] for b in _schema_branches(part, schemas)]
+    return [schema]
+
+
+def test_every_error_schema_requires_message_and_error() -> None:
+    document = build_openapi()
+    schemas = document["components"]["schemas"]
+    checked = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if int(status) < 400:
+                    continue
+                for media, content in response.get("content", {}).items():
+                    for branch in _schema_branches(content["schema"], schemas):
+                        assert {"error", "message", "code"} <= set(branch.get("required", ())), (
+                            path,
+                            method,
+                            status,
+                            media,
+                        )
+                        checked += 1
+    assert checked > 50  # every route's error replies were looked at
