@@ -64,6 +64,9 @@ def live_server(
         **{k: v for k, v in os.environ.items() if k != "MONGODB_URI"},
         "PORT": str(port),
         "BOOTSTRAP_FILE": str(bootstrap),
+        # Each live server gets its own embedded database: one run's data (the fuzz creates
+        # the seed product) must not leak into the next test or the next `make test`.
+        "EMBEDDED_DB_PATH": str(tmp_path / "db"),
         **environment,
     }
     log_path = tmp_path / "service.log"
