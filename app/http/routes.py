@@ -153,8 +153,9 @@ PASSPORT_WRITE_400 = Reply(
 )
 
 
-def _passport_twins(route: Route) -> list[Route]:
-    """A `/{id}` route and its `/by-serial/{serial}` twin (same handler; ?gtin= chooses)."""
+def _passport_twins(route: Route, twin_query: type[BaseModel] | None = None) -> list[Route]:
+    """A `/{id}` route and its `/by-serial/{serial}` twin (same handler; ?gtin= chooses).
+    `twin_query` documents the twin's query (default: the route's plus `gtin`)."""
     twin_replies = dict(route.replies)
     conflict = twin_replies.get(409)
     twin_replies[409] = _error(
@@ -170,7 +171,8 @@ def _passport_twins(route: Route) -> list[Route]:
         summary=route.summary + " (by serial)",
         tag=route.tag,
         body=route.body,
-        query=GetBySerialQuery if route.query is GetPassportQuery else BySerialQuery,
+        query=twin_query
+        or (GetBySerialQuery if route.query is GetPassportQuery else BySerialQuery),
         path_params=tuple(PASSPORT_SERIAL if p.name == "id" else p for p in route.path_params),
         replies=twin_replies,
         idempotent=route.idempotent,
