@@ -76,6 +76,9 @@ def live_server(
         **storage,
         "PORT": str(port),
         "BOOTSTRAP_FILE": str(bootstrap),
+        # Each live server gets its own embedded database: one run's data (the fuzz creates
+        # the seed product) must not leak into the next test or the next `make test`.
+        "EMBEDDED_DB_PATH": str(tmp_path / "db"),
         **environment,
     }
     log_path = tmp_path / "service.log"

@@ -26,6 +26,7 @@ CHECKS = ",".join(
     ]
 )
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "25")
+ROOT = Path(__file__).resolve().parent.parent
 SEED = os.environ.get("FUZZ_SEED", "20261127")
 
 
@@ -53,6 +54,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path, mongo: MongoTier) -> None:
             capture_output=True,
             text=True,
             timeout=900,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_hooks", "PYTHONPATH": str(ROOT)},
             cwd=tmp_path,  # the report directory, if any, stays out of the checkout
         )
         server_log = server.log()

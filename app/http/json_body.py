@@ -86,6 +86,23 @@ async def read_json_body(
         return NO_CONTENT
     if not is_json_media_type(request.content_type):
         raise UnsupportedMediaType()
+    raw = await _read_limited(request, max_bytes)
+    if may_be_empty and not raw:  # chunked framing with no chunk
+        return NO_CONTENT
+    return parse_json_strict(raw)
+
+
+async def read_optional_json_body(request: web.Request, max_bytes: int) -> Any:
+    """An optional body: missing or empty (any Content-Type) means `{}`; otherwise JSON."""
+    raw = await _read_limited(request, max_bytes)
+    if not raw:
+        return {}
+    if not is_json_media_type(request.content_type):
+        raise UnsupportedMediaType()
+    return parse_json_strict(raw)
+
+
+async def _read_limited(request: web.Request, max_bytes: int) -> bytes:
     if request.content_length is not None and request.content_length > max_bytes:
         raise PayloadTooLarge()
     chunks: list[bytes] = []
@@ -95,6 +112,4 @@ async def read_json_body(
         if size > max_bytes:
             raise PayloadTooLarge()
         chunks.append(chunk)
-    if may_be_empty and not chunks:  # chunked framing with no chunk
-        return NO_CONTENT
-    return parse_json_strict(b"".join(chunks))
+    return b"".join(chunks)

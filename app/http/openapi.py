@@ -126,7 +126,7 @@ def _operation(route: Route) -> dict[str, Any]:
         operation["parameters"] = parameters
     if route.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": not route.optional_body,
             "content": {
                 route.body_media_type: {"schema": {"$ref": REF.format(model=route.body.__name__)}}
             },
@@ -139,6 +139,8 @@ def _operation(route: Route) -> dict[str, Any]:
         content = _content(reply)
         if content:
             response["content"] = content
+        if reply.links:
+            response["links"] = reply.links
         operation["responses"][str(status)] = response
     return operation
 

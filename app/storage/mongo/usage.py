@@ -29,38 +29,38 @@ class MongoUsageRepository:
     def __init__(self, collection: Any) -> None:
         self._collection = collection
 
-    async def _take_unit(self, scope: dict[str, Any], limit: int) -> int | None:
+    async def _take_units(self, scope: dict[str, Any], limit: int, count: int) -> int | None:
         doc = await self._collection.find_one_and_update(
-            {**scope, "used": {"$lt": limit}},
-            {"$inc": {"used": 1}},
+            {**scope, "used": {"$lte": limit - count}},
+            {"$inc": {"used": count}},
             return_document=ReturnDocument.AFTER,
         )
         return None if doc is None else int(doc["used"])
 
     @translate_errors
     async def reserve(
-        self, workspace_id: str, day: str, limit: int, expires_at: datetime
+        self, workspace_id: str, day: str, limit: int, expires_at: datetime, count: int = 1
     ) -> int | None:
-        if limit <= 0:
-            return None
+        if count > limit:
+            return None  # could never fit, and would create a counter over the limit
         scope = {"workspaceId": oid(workspace_id), "day": day}
         # One round trip whenever the day's counter exists (every write but the day's first).
-        used = await self._take_unit(scope, limit)
+        used = await self._take_units(scope, limit, count)
         if used is not None:
             return used
-        # No unit: the day is full, or its counter does not exist yet. Create it holding our
-        # unit; a collision means it exists (full, or just created by a concurrent first write).
+        # No room: the day is full, or its counter does not exist yet. Create it holding our
+        # units; a collision means it exists (full, or just created by a concurrent first write).
         try:
-            await self._collection.insert_one({**scope, "used": 1, "expiresAt": expires_at})
+            await self._collection.insert_one({**scope, "used": count, "expiresAt": expires_at})
         except DuplicateKeyError:
-            return await self._take_unit(scope, limit)
-        return 1
+            return await self._take_units(scope, limit, count)
+        return count
 
     @translate_errors
-    async def give_back(self, workspace_id: str, day: str) -> None:
+    async def give_back(self, workspace_id: str, day: str, count: int = 1) -> None:
         await self._collection.update_one(
-            {"workspaceId": oid(workspace_id), "day": day, "used": {"$gt": 0}},
-            {"$inc": {"used": -1}},
+            {"workspaceId": oid(workspace_id), "day": day, "used": {"$gte": count}},
+            {"$inc": {"used": -count}},
         )
 
     @translate_errors
