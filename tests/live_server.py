@@ -72,13 +72,12 @@ def live_server(
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in _STORAGE_VARIABLES},
+        # Each live server gets its own embedded database: one run's data (the fuzz creates
+        # the seed product) must not leak into the next test or the next `make test`.
         "EMBEDDED_DB_PATH": str(tmp_path / "db"),
         **storage,
         "PORT": str(port),
         "BOOTSTRAP_FILE": str(bootstrap),
-        # Each live server gets its own embedded database: one run's data (the fuzz creates
-        # the seed product) must not leak into the next test or the next `make test`.
-        "EMBEDDED_DB_PATH": str(tmp_path / "db"),
         **environment,
     }
     log_path = tmp_path / "service.log"
