@@ -11,3 +11,10 @@ ISO_639_1_CODES: frozenset[str] = frozenset(
 
 def is_iso_639_1(code: str) -> bool:
     return code in ISO_639_1_CODES
+
+
+# The 24 official EU languages: what passports accept as `lang` and a field's `sourceLocale`.
+EU_LOCALES: tuple[str, ...] = (
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr",
+    "hu", "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
+)  # fmt: skip

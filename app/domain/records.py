@@ -166,6 +166,21 @@ class Plan:
     writes_per_day: int | None  # None: unlimited
     reads_per_day: int | None = None
     can_delete_products: bool = True
+    # Passports (passports contract §3.2). The seed loader gives a plan without these keys the
+    # free plan's values; the permissive defaults here serve plans built in code.
+    max_dpps: int | None = None  # None: unlimited
+    overage_allowed: bool = True
+    dpp_lifetime_days: int | None = None
+    can_delete_passports: bool = True
+
+
+# What a seeded plan without the passport keys gets: the free plan's values.
+FREE_PASSPORT_TERMS: dict[str, object] = {
+    "maxDpps": 3,
+    "overageAllowed": False,
+    "dppLifetimeDays": 30,
+    "canDeletePassports": False,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +217,20 @@ class IdempotencyRecord:
     @property
     def completed(self) -> bool:
         return self.response is not None
+
+
+def plan_from_fields(data: dict[str, Any]) -> Plan:
+    """A plan from its seeded/stored camelCase fields; passport keys left out get the free
+    plan's values (passports contract §3.2)."""
+    terms = {**FREE_PASSPORT_TERMS, **{k: data[k] for k in FREE_PASSPORT_TERMS if k in data}}
+    max_dpps, lifetime = terms["maxDpps"], terms["dppLifetimeDays"]
+    return Plan(
+        plan=data["plan"],
+        writes_per_day=data.get("writesPerDay"),
+        reads_per_day=data.get("readsPerDay"),
+        can_delete_products=bool(data.get("canDeleteProducts", True)),
+        max_dpps=None if max_dpps is None else int(str(max_dpps)),
+        overage_allowed=bool(terms["overageAllowed"]),
+        dpp_lifetime_days=None if lifetime is None else int(str(lifetime)),
+        can_delete_passports=bool(terms["canDeletePassports"]),
+    )

@@ -35,5 +35,7 @@ class PlanBook:
         if plan is None:
             # A workspace on a plan nobody seeded gets the most restrictive budget, not unlimited.
             log.warning("workspace plan %r is not seeded; applying %r", name, FALLBACK_PLAN)
-            plan = self._by_name.get(FALLBACK_PLAN, Plan(FALLBACK_PLAN, 100, None, False))
+            plan = self._by_name.get(
+                FALLBACK_PLAN, Plan(FALLBACK_PLAN, 100, None, False, 3, False, 30, False)
+            )
         return plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.domain.records import Plan
+from app.domain.records import Plan, plan_from_fields
 from app.domain.templates import Template
 from app.storage.protocols import Storage
 
@@ -19,15 +19,7 @@ def load_seed_templates(seeds_dir: Path = SEEDS_DIR) -> list[Template]:
 
 def load_seed_plans(seeds_dir: Path = SEEDS_DIR) -> list[Plan]:
     data = json.loads((seeds_dir / "plans.json").read_text(encoding="utf-8"))
-    return [
-        Plan(
-            plan=p["plan"],
-            writes_per_day=p["writesPerDay"],
-            reads_per_day=p.get("readsPerDay"),
-            can_delete_products=bool(p.get("canDeleteProducts", True)),
-        )
-        for p in data["plans"]
-    ]
+    return [plan_from_fields(p) for p in data["plans"]]
 
 
 async def seed_reference_data(storage: Storage) -> list[Template]:

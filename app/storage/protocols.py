@@ -7,8 +7,16 @@ read-then-write to decide an outcome.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from app.domain.passports import (
+    NewPassport,
+    Passport,
+    PassportListQuery,
+    PassportPage,
+    PassportStatus,
+    StatusChange,
+)
 from app.domain.records import (
     ApiKeyRecord,
     IdempotencyClaim,
@@ -84,9 +92,101 @@ class ProductRepository(Protocol):
         """
         ...
 
-    async def add_passports(self, workspace_id: str, product_id: str, count: int) -> None:
-        """Raise passportCount (the passport issuer's hook; passports are not built yet)."""
+    async def add_passports(
+        self, workspace_id: str, product_id: str, count: int, *, only_active: bool = False
+    ) -> bool:
+        """$inc passportCount by `count`; True if a product (active, with only_active) matched.
+
+        A passport create takes its +1 here before inserting, atomically with the product's
+        existence, so a product delete racing it cannot leave a passport without a product.
+        """
         ...
+
+
+class DuplicateSerialError(Exception):
+    """The global unique (gs1.gtin, gs1.serialNumber) key already holds a passport."""
+
+
+class PassportRepository(Protocol):
+    async def insert(self, new: NewPassport) -> Passport:
+        """Raises DuplicateSerialError. A key already used for another create (an expired
+        Idempotency-Key used again) is not an error: the passport is stored without it."""
+        ...
+
+    async def get(self, workspace_id: str, passport_id: str) -> Passport | None: ...
+
+    async def find_by_serial(
+        self, workspace_id: str, serial: str, gtin: str | None, limit: int
+    ) -> list[Passport]:
+        """The workspace's passports with this serial (and GTIN, when given), at most `limit`."""
+        ...
+
+    async def find_global(self, gtin: str, serial: str) -> Passport | None:
+        """By the global (gtin14, serial) key, any workspace: the public resolver's lookup."""
+        ...
+
+    async def created_under_key(self, workspace_id: str, key: str) -> list[Passport]:
+        """Passports created under an Idempotency-Key (lease takeover), by batch index."""
+        ...
+
+    async def list_page(self, query: PassportListQuery) -> PassportPage: ...
+
+    async def set_field(
+        self,
+        workspace_id: str,
+        passport_id: str,
+        key: str,
+        value: Any,
+        meta: dict[str, Any] | None,
+        at: datetime,
+        now: datetime,
+    ) -> Passport | None:
+        """$set fields.<key> and fieldMeta.<key> (both unset when meta is None) while the
+        passport is editable and not expired at `now`; None if no such editable passport."""
+        ...
+
+    async def change_status(
+        self,
+        workspace_id: str,
+        passport_id: str,
+        expected_revision: int,
+        change: StatusChange,
+        at: datetime,
+    ) -> Passport | None:
+        """Compare-and-set on the revision; None when the passport is absent or has changed."""
+        ...
+
+    async def delete_if(
+        self,
+        workspace_id: str,
+        passport_id: str,
+        statuses: tuple[PassportStatus, ...],
+        now: datetime,
+    ) -> Passport | None:
+        """Delete while never published, in one of `statuses` and not expired at `now`."""
+        ...
+
+
+class GtinRepository(Protocol):
+    """GTIN ownership: the first workspace to create a passport under a GTIN owns it."""
+
+    async def owner(self, gtin: str) -> str | None: ...
+
+    async def claim(self, gtin: str, workspace_id: str, at: datetime) -> bool:
+        """True if the workspace owns the GTIN afterwards (won now or held before)."""
+        ...
+
+
+class DppUsageRepository(Protocol):
+    """Held DPP slots per workspace; changed only by conditional $inc."""
+
+    async def take(self, workspace_id: str, count: int, limit: int | None) -> int | None:
+        """Add `count` while held + count <= limit (always when limit is None): the new held
+        count, or None when the slots are not there."""
+        ...
+
+    async def give_back(self, workspace_id: str, count: int) -> None: ...
+    async def held(self, workspace_id: str) -> int: ...
 
 
 class ImageRepository(Protocol):
@@ -163,12 +263,12 @@ class IdempotencyRepository(Protocol):
 
 class UsageRepository(Protocol):
     async def reserve(
-        self, workspace_id: str, day: str, limit: int, expires_at: datetime
+        self, workspace_id: str, day: str, limit: int, expires_at: datetime, count: int = 1
     ) -> int | None:
-        """Atomically add one unit if fewer than `limit` are used: the new count, or None."""
+        """Atomically add `count` units if used + count <= limit: the new count, or None."""
         ...
 
-    async def give_back(self, workspace_id: str, day: str) -> None: ...
+    async def give_back(self, workspace_id: str, day: str, count: int = 1) -> None: ...
     async def used(self, workspace_id: str, day: str) -> int: ...
 
 
@@ -185,6 +285,12 @@ class Storage(Protocol):
     def api_keys(self) -> ApiKeyRepository: ...
     @property
     def images(self) -> ImageRepository: ...
+    @property
+    def passports(self) -> PassportRepository: ...
+    @property
+    def gtins(self) -> GtinRepository: ...
+    @property
+    def dpp_usage(self) -> DppUsageRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

@@ -194,9 +194,13 @@ class MemoryProductRepository:
         self._by_id[product_id] = after
         return after, removed
 
-    async def add_passports(self, workspace_id: str, product_id: str, count: int) -> None:
+    async def add_passports(
+        self, workspace_id: str, product_id: str, count: int, *, only_active: bool = False
+    ) -> bool:
         product = self._owned(workspace_id, product_id)
-        if product is not None:
-            self._by_id[product_id] = dataclasses.replace(
-                product, passport_count=product.passport_count + count
-            )
+        if product is None or (only_active and product.status != "active"):
+            return False
+        self._by_id[product_id] = dataclasses.replace(
+            product, passport_count=product.passport_count + count
+        )
+        return True

@@ -5,6 +5,11 @@ from __future__ import annotations
 from app.storage.memory.catalog import MemoryPlanRepository, MemoryTemplateRepository
 from app.storage.memory.idempotency import MemoryIdempotencyRepository
 from app.storage.memory.images import MemoryImageRepository
+from app.storage.memory.passports import (
+    MemoryDppUsageRepository,
+    MemoryGtinRepository,
+    MemoryPassportRepository,
+)
 from app.storage.memory.products import MemoryProductRepository
 from app.storage.memory.tenants import MemoryApiKeyRepository, MemoryWorkspaceRepository
 from app.storage.memory.usage import MemoryUsageRepository
@@ -20,6 +25,9 @@ class MemoryStorage:
         self.images = MemoryImageRepository()
         self.idempotency = MemoryIdempotencyRepository()
         self.usage = MemoryUsageRepository()
+        self.passports = MemoryPassportRepository()
+        self.gtins = MemoryGtinRepository()
+        self.dpp_usage = MemoryDppUsageRepository()
 
     async def prepare(self) -> None:
         return None

@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 
-from app.domain.records import Plan
+from app.domain.records import Plan, plan_from_fields
 from app.domain.templates import Template
 from app.storage.mongo.errors import translate_errors
 from app.storage.mongo.ids import oid
@@ -46,6 +46,10 @@ class MongoPlanRepository:
                         "writesPerDay": plan.writes_per_day,
                         "readsPerDay": plan.reads_per_day,
                         "canDeleteProducts": plan.can_delete_products,
+                        "maxDpps": plan.max_dpps,
+                        "overageAllowed": plan.overage_allowed,
+                        "dppLifetimeDays": plan.dpp_lifetime_days,
+                        "canDeletePassports": plan.can_delete_passports,
                     }
                 },
                 upsert=True,
@@ -54,12 +58,4 @@ class MongoPlanRepository:
     @translate_errors
     async def list_all(self) -> list[Plan]:
         docs = await self._collection.find({}).to_list(None)
-        return [
-            Plan(
-                plan=d["plan"],
-                writes_per_day=d.get("writesPerDay"),
-                reads_per_day=d.get("readsPerDay"),
-                can_delete_products=bool(d.get("canDeleteProducts", True)),
-            )
-            for d in docs
-        ]
+        return [plan_from_fields(d) for d in docs]

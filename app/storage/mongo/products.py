@@ -287,7 +287,13 @@ class MongoProductRepository:
                 return from_document(updated), removed
 
     @translate_errors
-    async def add_passports(self, workspace_id: str, product_id: str, count: int) -> None:
+    async def add_passports(
+        self, workspace_id: str, product_id: str, count: int, *, only_active: bool = False
+    ) -> bool:
         scope = self._scope(workspace_id, product_id)
-        if scope is not None:
-            await self._collection.update_one(scope, {"$inc": {"passportCount": count}})
+        if scope is None:
+            return False
+        if only_active:
+            scope["status"] = "active"
+        result = await self._collection.update_one(scope, {"$inc": {"passportCount": count}})
+        return bool(result.matched_count)

@@ -8,7 +8,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from app.settings import Settings
-from app.storage.mongo import catalog, idempotency, images, products, tenants, usage
+from app.storage.mongo import catalog, idempotency, images, passports, products, tenants, usage
 from app.storage.mongo.errors import translate_errors
 
 
@@ -25,6 +25,9 @@ class MongoStorage:
         self.images = images.MongoImageRepository(database)
         self.idempotency = idempotency.MongoIdempotencyRepository(database["idempotency"])
         self.usage = usage.MongoUsageRepository(database["usage"])
+        self.passports = passports.MongoPassportRepository(database["passports"])
+        self.gtins = passports.MongoGtinRepository(database["gtins"])
+        self.dpp_usage = passports.MongoDppUsageRepository(database["dppUsage"])
 
     @classmethod
     def connect(cls, settings: Settings) -> MongoStorage:
@@ -54,6 +57,7 @@ class MongoStorage:
             images.FILES_COLLECTION: images.FILES_INDEXES,
             "idempotency": idempotency.INDEXES,
             "usage": usage.INDEXES,
+            "passports": passports.INDEXES,
         }
         for name, models in indexes.items():
             await self._database[name].create_indexes(models)

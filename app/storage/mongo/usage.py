@@ -23,15 +23,17 @@ class MongoUsageRepository:
 
     @translate_errors
     async def reserve(
-        self, workspace_id: str, day: str, limit: int, expires_at: datetime
+        self, workspace_id: str, day: str, limit: int, expires_at: datetime, count: int = 1
     ) -> int | None:
+        if count > limit:
+            return None  # the upsert below would otherwise create a counter over the limit
         scope = {"workspaceId": oid(workspace_id), "day": day}
-        update = {"$inc": {"used": 1}, "$setOnInsert": {"expiresAt": expires_at}}
+        update = {"$inc": {"used": count}, "$setOnInsert": {"expiresAt": expires_at}}
         try:
             # Matches only while used < limit; otherwise the upsert collides with the unique
             # (workspaceId, day) key, which is how "full" is detected without a read.
             doc = await self._collection.find_one_and_update(
-                {**scope, "used": {"$lt": limit}},
+                {**scope, "used": {"$lte": limit - count}},
                 update,
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
@@ -39,17 +41,17 @@ class MongoUsageRepository:
         except DuplicateKeyError:
             # Either the day is full, or two first writes of the day raced on the insert.
             doc = await self._collection.find_one_and_update(
-                {**scope, "used": {"$lt": limit}},
-                {"$inc": {"used": 1}},
+                {**scope, "used": {"$lte": limit - count}},
+                {"$inc": {"used": count}},
                 return_document=ReturnDocument.AFTER,
             )
         return None if doc is None else int(doc["used"])
 
     @translate_errors
-    async def give_back(self, workspace_id: str, day: str) -> None:
+    async def give_back(self, workspace_id: str, day: str, count: int = 1) -> None:
         await self._collection.update_one(
-            {"workspaceId": oid(workspace_id), "day": day, "used": {"$gt": 0}},
-            {"$inc": {"used": -1}},
+            {"workspaceId": oid(workspace_id), "day": day, "used": {"$gte": count}},
+            {"$inc": {"used": -count}},
         )
 
     @translate_errors
