@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from app.domain.passports import has_value
 from app.domain.templates import Template, TemplateField
 
 PUBLIC_ACCESS_LEVEL = "public"
@@ -55,11 +56,6 @@ class PublicGroup:
     fields: tuple[PublicField, ...] = field(default_factory=tuple)
 
 
-def has_value(value: Any) -> bool:
-    """`null`, `""`, `[]` and `{}` are not values (passports-api §2)."""
-    return value is not None and value != "" and value != [] and value != {}
-
-
 def public_groups(fields: Mapping[str, Any], template: Template) -> list[PublicGroup]:
     """The template's groups in template order, each with its public, valued fields in template
     order; groups left empty are dropped."""
@@ -94,7 +90,9 @@ def display_value(template_field: TemplateField, value: Any) -> Display:
     if template_field.data_type in ("enum", "multi_enum"):
         labels = _enum_labels(template_field)
         if isinstance(value, list):
-            return Display("list", items=tuple(Display("text", labels.get(v, str(v))) for v in value))
+            return Display(
+                "list", items=tuple(Display("text", labels.get(v, str(v))) for v in value)
+            )
         return Display("text", labels.get(value, str(value)))
     if template_field.data_type == "date" and isinstance(value, str):
         return _date(value)

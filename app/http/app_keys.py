@@ -15,6 +15,7 @@ from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
 from app.services.images import ImageService
 from app.services.products import ProductService
+from app.services.public_passports import PublicPassports
 from app.services.write_pipeline import WritePipeline
 from app.settings import Settings
 from app.storage.protocols import Storage
@@ -30,6 +31,7 @@ class Services:
     images: ImageService
     reads: DailyBudget  # the per-plan read cap (no plan seeds one by default)
     writes: WritePipeline
+    public_passports: PublicPassports  # the GS1 Digital Link resolver (no workspace)
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -9,9 +9,10 @@ from aiohttp import web
 from openapi_ui_bundles import swagger_ui
 from pydantic import BaseModel
 
+from app.domain.gtin import SERIAL_PATTERN
 from app.domain.ids import OBJECT_ID_PATTERN
 from app.domain.media import IMAGE_NAME_PATTERN, MEDIA_PATH
-from app.http.handlers import docs, images, probes, products, templates
+from app.http.handlers import docs, images, probes, products, resolver, templates
 from app.http.models import (
     BadRequestOut,
     CreateProductBody,
@@ -21,10 +22,15 @@ from app.http.models import (
     HealthOut,
     ImageUploadBody,
     ImageUploadOut,
+    LinksetOut,
     ListProductsQuery,
+    PassportSuspendedOut,
     ProductListOut,
     ProductOut,
+    PublicPassportJsonLdOut,
+    PublicPassportOut,
     RateLimitErrorOut,
+    ResolverQuery,
     TemplateListOut,
     TemplateOut,
     UpdateProductBody,
@@ -40,6 +46,9 @@ class Reply:
     model: type[BaseModel] | None = None
     headers: tuple[str, ...] = ()
     content_type: str | tuple[str, ...] = "application/json"  # a tuple: binary alternatives
+    # Representations chosen by `Accept` or a query parameter: media type → model (None: text
+    # or binary). When given, it replaces model/content_type.
+    alternatives: tuple[tuple[str, type[BaseModel] | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,8 @@ class Route:
     replies: dict[int, Reply] = field(default_factory=dict)
     idempotent: bool = False  # honours Idempotency-Key
     description: str = ""
+    # Served under the path of PUBLIC_BASE_URL (the GS1 Digital Link resolver), not at the root.
+    under_public_base_path: bool = False
 
     @property
     def authenticated(self) -> bool:
@@ -105,6 +116,78 @@ JSON_BODY_ERRORS = {
     413: _error("Body over 1 MiB (`payload_too_large`)."),
     415: _error("Content-Type is not application/json (`unsupported_media_type`)."),
 }
+
+RESOLVER_PATH = "/01/{gtin}/21/{serial}"
+RESOLVER_DESCRIPTION = (
+    "The URI a passport's QR code encodes (`gs1.digitalLinkUri`), under the path of "
+    "`PUBLIC_BASE_URL`. No authentication, no budgets; unknown query parameters are ignored. "
+    "The representation follows `Accept` (q-values honoured; none, `*/*` or anything else → "
+    "HTML): `text/html` the page, `application/json` the public view, `application/ld+json` a "
+    "schema.org IndividualProduct, `application/linkset+json` (or `?linkType=linkset`) an "
+    "RFC 9264 linkset; `Vary: Accept`. Only public template fields that hold a value appear. "
+    "`404` for passports that were never public, `423` while suspended, `410` once archived "
+    "or expired after publication; browsers get a small HTML notice, other clients the JSON "
+    "error body (`Cache-Control: no-store`)."
+)
+RESOLVER_PARAMS = (
+    PathParam(
+        "gtin",
+        "GTIN-8, -12, -13 or -14 (normalised to 14 digits; a bad check digit is a 400).",
+        "^(?:[0-9]{8}|[0-9]{12,14})$",
+    ),
+    PathParam(
+        "serial",
+        "The serial number (GS1 AI 21), percent-encoded as one path segment (`/` as `%2F`).",
+        SERIAL_PATTERN,
+    ),
+)
+RESOLVER_PAGE_HEADERS = (
+    "Cache-Control",
+    "Vary",
+    "Link",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+)
+RESOLVER_NOTICE_HEADERS = (
+    "Cache-Control",
+    "Vary",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+)
+
+
+def _notice(description: str, model: type[BaseModel] = ErrorOut) -> Reply:
+    return Reply(
+        description,
+        headers=RESOLVER_NOTICE_HEADERS,
+        alternatives=(("text/html", None), ("application/json", model)),
+    )
+
+
+RESOLVER_REPLIES = {
+    200: Reply(
+        "The published passport, in the negotiated representation.",
+        headers=RESOLVER_PAGE_HEADERS,
+        alternatives=(
+            ("text/html", None),
+            ("application/json", PublicPassportOut),
+            ("application/ld+json", PublicPassportJsonLdOut),
+            ("application/linkset+json", LinksetOut),
+        ),
+    ),
+    400: _notice("The GTIN is not a valid GTIN-8/12/13/14 (`validation_error`).", ErrorOut),
+    404: _notice("No such passport, or one that was never published (`not_found`)."),
+    410: _notice("Withdrawn: archived or expired after publication (`passport_gone`)."),
+    423: _notice(
+        "Suspended by its publisher; no fields and no reason (`passport_suspended`).",
+        PassportSuspendedOut,
+    ),
+}
+RESOLVER_HEAD_REPLIES = {
+    status: Reply(reply.description, headers=reply.headers, content_type=())
+    for status, reply in RESOLVER_REPLIES.items()
+}
+
 
 ROUTES: list[Route] = [
     Route(
@@ -367,6 +450,22 @@ ROUTES: list[Route] = [
             404: _error("No such image (`not_found`)."),
         },
     ),
+    *(
+        Route(
+            method,
+            RESOLVER_PATH,
+            resolver.resolve,
+            name=f"public.resolver.{method.lower()}",
+            summary=f"GS1 Digital Link resolver: a passport's public page ({method})",
+            tag="Public passports",
+            description=RESOLVER_DESCRIPTION,
+            query=ResolverQuery,
+            path_params=RESOLVER_PARAMS,
+            replies=RESOLVER_REPLIES if method == "GET" else RESOLVER_HEAD_REPLIES,
+            under_public_base_path=True,
+        )
+        for method in ("GET", "HEAD")
+    ),
     Route(
         "GET",
         "/healthz",
@@ -426,7 +525,9 @@ ROUTES: list[Route] = [
 ]
 
 
-def setup_routes(app: web.Application) -> None:
+def setup_routes(app: web.Application, public_base_path: str = "") -> None:
+    """`public_base_path`: the path of PUBLIC_BASE_URL (`/dpp` for `https://x.example/dpp`)."""
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler, name=route.name)
+        path = public_base_path + route.path if route.under_public_base_path else route.path
+        app.router.add_route(route.method, path, route.handler, name=route.name)
     app.router.add_static(docs.ASSETS, swagger_ui.static_path, name="docs.assets")
