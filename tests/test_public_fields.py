@@ -64,7 +64,12 @@ def test_values_as_a_person_reads_them(batteries: Template) -> None:
         "ceMarking": True,
         "leadSymbol": False,
         "manufacturerWebAddress": "https://acme.example.com/cells",
-        "manufacturingPlace": {"city": "Leipzig", "countryCode": "DE", "site": None},
+        "manufacturingPlace": {
+            "city": "Leipzig",
+            "countryCode": "DE",
+            "site": None,
+            "since": "2019-04-01",
+        },
         "hazardousSubstances": ["Cobalt", {"name": "Lithium", "share": 0.00001}],
     }
     shown = {f.key: f.display for g in public_groups(fields, batteries) for f in g.fields}
@@ -80,6 +85,7 @@ def test_values_as_a_person_reads_them(batteries: Template) -> None:
             ("City", Display("text", "Leipzig")),
             ("Country code", Display("text", "DE")),
             ("Site", Display("text", "—")),
+            ("Since", Display("date", "1 April 2019", href="2019-04-01")),
         ),
     )
     assert shown["hazardousSubstances"] == Display(
@@ -137,4 +143,6 @@ def test_object_keys_read_as_words() -> None:
     assert humanize_key("postalCode") == "Postal code"
     assert humanize_key("postal_code") == "Postal code"
     assert humanize_key("CO2") == "CO2"
-    assert humanize_key("gln") == "Gln"
+    assert humanize_key("gln") == "GLN"
+    assert humanize_key("documentUrl") == "Document URL"
+    assert humanize_key("width") == "Width"

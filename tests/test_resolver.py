@@ -466,3 +466,27 @@ async def test_resolver_is_served_under_the_public_base_path(make_api: Any) -> N
     assert resolver_path(passport) == f"/dpp/01/{GTIN}/21/SN-BASE"
     assert (await get(api, resolver_path(passport), "application/json")).status == 200
     assert (await get(api, f"/01/{GTIN}/21/SN-BASE", "application/json")).status == 404
+
+
+def test_resolver_is_documented_outside_the_api() -> None:
+    from app.http.openapi import build_openapi
+
+    paths = build_openapi()["paths"]
+    resolver = paths["/01/{gtin}/21/{serial}"]
+    assert set(resolver) == {"get", "head"}
+    get = resolver["get"]
+    assert get["security"] == []
+    assert set(get["responses"]) == {"200", "400", "404", "410", "423"}
+    assert set(get["responses"]["200"]["content"]) == {
+        "text/html",
+        "application/json",
+        "application/ld+json",
+        "application/linkset+json",
+    }
+    for status in ("400", "404", "410", "423"):
+        assert set(get["responses"][status]["content"]) == {"text/html", "application/json"}
+    assert {"Link", "Vary", "Cache-Control", "Content-Security-Policy"} <= set(
+        get["responses"]["200"]["headers"]
+    )
+    assert all("content" not in reply for reply in resolver["head"]["responses"].values())
+    assert {p["name"] for p in get["parameters"]} == {"gtin", "serial", "linkType", "lang"}

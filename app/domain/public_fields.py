@@ -22,6 +22,9 @@ PUBLIC_ACCESS_LEVEL = "public"
 DisplayKind = Literal["text", "link", "date", "list", "mapping"]
 _KEY_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[_\-]+")
 _UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f]")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# Words in object keys that read as abbreviations (`documentUrl` → `Document URL`).
+_ABBREVIATIONS = frozenset({"url", "uri", "id", "gln", "gtin", "eu", "co2", "pdf", "ce"})
 # English month names (labels are English in this version), independent of the process locale.
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -106,7 +109,10 @@ def display_json(value: Any) -> Display:
     if isinstance(value, int | float):
         return Display("text", format_number(value))
     if isinstance(value, str):
-        return Display("link", value, href=value) if is_web_url(value) else Display("text", value)
+        if is_web_url(value):
+            return Display("link", value, href=value)
+        # Inside arrays and objects there is no data type to go by: a full ISO date reads as one.
+        return _date(value) if _ISO_DATE.match(value) else Display("text", value)
     if isinstance(value, list):
         return Display("list", items=tuple(display_json(item) for item in value))
     if isinstance(value, dict):
@@ -142,7 +148,9 @@ def humanize_key(key: str) -> str:
     words = [w for w in _KEY_WORD_BOUNDARY.split(key) if w]
     if not words:
         return key
-    text = " ".join(w if w.isupper() else w.lower() for w in words)
+    text = " ".join(
+        w if w.isupper() else w.upper() if w.lower() in _ABBREVIATIONS else w.lower() for w in words
+    )
     return text[0].upper() + text[1:]
 
 

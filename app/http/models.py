@@ -441,7 +441,7 @@ class ListProductsQuery(_OptionalNotNullable):
 # --- Passport QR codes (passports-api §10) -----------------------------------------------------
 
 
-class QrQuery(BaseModel):
+class QrQuery(_OptionalNotNullable):
     """GET /api/v1/passports/{id}/qr query parameters; any other parameter is a 400."""
 
     model_config = ConfigDict(extra="forbid")
@@ -475,7 +475,7 @@ class QrJsonOut(BaseModel):
 # --- The public resolver (passports-api §11) ---------------------------------------------------
 
 
-class ResolverQuery(BaseModel):
+class ResolverQuery(_OptionalNotNullable):
     """Documented parameters of the resolver; any other parameter is ignored (scanner tags)."""
 
     linkType: str | None = Field(

@@ -175,7 +175,9 @@ RESOLVER_REPLIES = {
             ("application/linkset+json", LinksetOut),
         ),
     ),
-    400: _notice("The GTIN is not a valid GTIN-8/12/13/14 (`validation_error`).", ErrorOut),
+    400: _notice(
+        "The GTIN is not a valid GTIN-8/12/13/14 (`validation_error`).", ValidationErrorOut
+    ),
     404: _notice("No such passport, or one that was never published (`not_found`)."),
     410: _notice("Withdrawn: archived or expired after publication (`passport_gone`)."),
     423: _notice(
