@@ -86,6 +86,8 @@ async def test_published_page(api: Api) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "public, max-age=60"
     assert response.headers["Vary"] == "Accept"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Content-Language"] == "de"
     assert response.headers["Link"] == (
         f'<{passport.digital_link_uri}?linkType=linkset>; rel="linkset"; '
         'type="application/linkset+json"'

@@ -45,26 +45,26 @@ SECURITY_HEADERS = {
 }
 PUBLISHED_CACHE = "public, max-age=60"
 NOTICE_CACHE = "no-store"
-NOTICES: dict[int, tuple[str, str, str]] = {  # status: (symbol, title, text)
+NOTICES: dict[int, tuple[str, str, str]] = {  # status: (icon, title, text)
     400: (
-        "⚠",
+        "invalid",
         "Invalid product link",
         "The product number (GTIN) in this address is not valid. Check that the code was "
         "scanned completely.",
     ),
     404: (
-        "?",
+        "missing",
         "Passport not found",
         "There is no public product passport at this address. Check that the code was scanned "
         "completely, or ask the manufacturer.",
     ),
     410: (
-        "✕",
+        "withdrawn",
         "Passport withdrawn",
         "This product passport has been withdrawn by its publisher and is no longer available.",
     ),
     423: (
-        "⏸",
+        "pause",
         "Passport temporarily unavailable",
         "This product passport is temporarily unavailable. Please try again later.",
     ),
@@ -106,8 +106,8 @@ def notice(request: web.Request, error: ApiError, chosen: str) -> web.Response:
     if chosen != HTML or error.status not in NOTICES:
         error.headers.update(headers)
         raise error
-    symbol, title, text = NOTICES[error.status]
-    context = {"lang": "en", "symbol": symbol, "title": title, "text": text}
+    icon, title, text = NOTICES[error.status]
+    context = {"lang": "en", "icon": icon, "title": title, "text": text}
     return render_page(
         "passport_notice.html", request, context, status=error.status, headers=headers
     )
