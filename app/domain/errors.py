@@ -232,10 +232,120 @@ class UnsupportedImageType(ApiError):
     message = "Image must be PNG, JPEG or WebP"
 
 
+# -- passports ---------------------------------------------------------------------------------
+
+
 class PassportNotFound(ApiError):
     status = 404
     code = "not_found"
     message = "Passport not found"
+
+
+class ProductArchived(ApiError):
+    status = 409
+    code = "product_archived"
+    message = "Product is archived; new passports cannot be created for it"
+
+
+class GtinTaken(ApiError):
+    status = 409
+    code = "gtin_taken"
+    message = "GTIN is registered to another workspace"
+
+
+class DuplicateSerial(ApiError):
+    status = 409
+    code = "duplicate_serial"
+    message = "Serial number already exists for this GTIN"
+
+
+class AmbiguousSerial(ApiError):
+    status = 409
+    code = "ambiguous_serial"
+    message = "Serial number exists under more than one GTIN; pass ?gtin= to choose"
+
+    def __init__(self, gtins: list[str]) -> None:
+        super().__init__(details={"gtins": gtins})
+
+
+class DppQuotaReached(ApiError):
+    """All of the plan's DPP slots are held (passports contract §3.2)."""
+
+    status = 402
+
+    def __init__(
+        self, plan: str, max_dpps: int, held: int, requested: int, *, overage_allowed: bool
+    ) -> None:
+        if overage_allowed:
+            self.code = "overage_required"
+            text = (
+                f"Plan includes {max_dpps} passports and all are in use. Retry with "
+                "confirmOverage: true to accept the overage charge."
+            )
+        else:
+            self.code = "dpp_quota_exhausted"
+            text = (
+                f"Plan includes {max_dpps} passports and all are in use. Upgrade the plan or "
+                "archive a passport."
+            )
+        super().__init__(
+            text,
+            details={"plan": plan, "maxDpps": max_dpps, "held": held, "requested": requested},
+        )
+
+
+class PassportLocked(ApiError):
+    status = 409
+    code = "passport_locked"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"Passport is {status} and can no longer be changed")
+
+
+class InvalidTransition(ApiError):
+    status = 409
+    code = "invalid_transition"
+
+    def __init__(self, action: str, status: str, allowed_from: list[str]) -> None:
+        super().__init__(
+            f"Cannot {action} a passport in status {status}",
+            details={"status": status, "action": action, "allowedFrom": allowed_from},
+        )
+
+
+class PassportIncomplete(ApiError):
+    status = 409
+    code = "passport_incomplete"
+    message = "Required fields are missing"
+
+    def __init__(self, missing_fields: list[str], completion_percentage: int) -> None:
+        super().__init__(
+            details={
+                "missingFields": missing_fields,
+                "completionPercentage": completion_percentage,
+            }
+        )
+
+
+class PassportDeleteForbidden(ApiError):
+    status = 403
+    code = "plan_forbidden"
+    message = "Your plan does not allow deleting passports. Archive the passport instead."
+
+    def __init__(self) -> None:
+        super().__init__(extra={"reason": type(self).message})
+
+
+class PassportNotDeletable(ApiError):
+    status = 409
+    code = "passport_not_deletable"
+    message = "Only passports that were never published can be deleted"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            details={"status": status},
+            extra={"reason": f"Passport is {status}; archive it instead"},
+        )
 
 
 class PassportSuspended(ApiError):

@@ -157,6 +157,24 @@ def _enum_message(f: TemplateField) -> str:
     return "Must be one of: " + ", ".join(f.enum_values)
 
 
+def trimmed(f: TemplateField, value: Any) -> Any:
+    """Text-like values are stored without surrounding white space."""
+    return value.strip() if f.data_type in _TRIMMED_TYPES and isinstance(value, str) else value
+
+
+def serialized_size_problem(value: Any) -> str | None:
+    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_SERIALIZED_BYTES:
+        return f"Serialized size must be at most {MAX_SERIALIZED_BYTES} bytes"
+    return None
+
+
+def validate_field_value(f: TemplateField, value: Any) -> tuple[Any, str | None]:
+    """One value, checked like a defaultFieldValues entry: (the value to store, problem)."""
+    value = trimmed(f, value)
+    return value, value_problem(f, value) or serialized_size_problem(value)
+
+
 def validate_field_values(
     catalog: TemplateCatalog, template: Template, values: dict[str, Any], *, path: str
 ) -> tuple[dict[str, Any], FieldErrors]:
@@ -174,18 +192,14 @@ def validate_field_values(
             errors[entry_path] = [f"Field {f.key} is given twice ({sent_as[f.key]} and {key})"]
             continue
         sent_as[f.key] = key
-        value = (
-            raw_value.strip()
-            if f.data_type in _TRIMMED_TYPES and isinstance(raw_value, str)
-            else raw_value
-        )
+        value = trimmed(f, raw_value)
         problem = value_problem(f, value)
         if problem:
             errors[entry_path] = [problem]
         else:
             normalized[f.key] = value
     if not errors:
-        size = len(json.dumps(normalized, ensure_ascii=False, separators=(",", ":")).encode())
-        if size > MAX_SERIALIZED_BYTES:
-            errors[path] = [f"Serialized size must be at most {MAX_SERIALIZED_BYTES} bytes"]
+        problem = serialized_size_problem(normalized)
+        if problem:
+            errors[path] = [problem]
     return normalized, errors

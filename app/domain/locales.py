@@ -18,3 +18,10 @@ EU_LOCALES: tuple[str, ...] = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr",
     "hu", "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
 )  # fmt: skip
+
+
+ISO_3166_ALPHA_2: frozenset[str] = frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def is_iso_3166_alpha_2(code: str) -> bool:
+    return code in ISO_3166_ALPHA_2

@@ -197,7 +197,7 @@ class TransitionRefused(Exception):
         super().__init__(action, status)
         self.action = action
         self.status = status
-        self.allowed_from = list(TRANSITIONS[action].allowed_from)
+        self.allowed_from: list[str] = list(TRANSITIONS[action].allowed_from)
 
 
 class PublishIncomplete(Exception):

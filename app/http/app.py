@@ -30,6 +30,7 @@ from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
 from app.services.idempotency import IdempotencyGuard
 from app.services.images import ImageService
+from app.services.passports import PassportService
 from app.services.plans import PlanBook
 from app.services.products import ProductService
 from app.services.public_passports import PublicPassports
@@ -51,6 +52,15 @@ def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalo
         ),
         products=ProductService(storage.products, images, catalog, plans),
         images=images,
+        passports=PassportService(
+            storage.passports,
+            storage.gtins,
+            storage.dpp_usage,
+            storage.products,
+            catalog,
+            plans,
+            settings.base_url,
+        ),
         reads=DailyBudget(storage.usage, plans, "reads"),
         writes=WritePipeline(
             IdempotencyGuard(storage.idempotency, lease_seconds=settings.idempotency_lease_seconds),

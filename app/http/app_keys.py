@@ -14,6 +14,7 @@ from app.http.template_documents import TemplateDocuments
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
 from app.services.images import ImageService
+from app.services.passports import PassportService
 from app.services.products import ProductService
 from app.services.public_passports import PublicPassports
 from app.services.write_pipeline import WritePipeline
@@ -29,6 +30,7 @@ class Services:
     authenticator: Authenticator
     products: ProductService
     images: ImageService
+    passports: PassportService
     reads: DailyBudget  # the per-plan read cap (no plan seeds one by default)
     writes: WritePipeline
     public_passports: PublicPassports  # the GS1 Digital Link resolver (no workspace)

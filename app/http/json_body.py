@@ -77,6 +77,20 @@ def is_json_media_type(content_type: str) -> bool:
 async def read_json_body(request: web.Request, max_bytes: int) -> Any:
     if not is_json_media_type(request.content_type):
         raise UnsupportedMediaType()
+    return parse_json_strict(await _read_limited(request, max_bytes))
+
+
+async def read_optional_json_body(request: web.Request, max_bytes: int) -> Any:
+    """An optional body: missing or empty (any Content-Type) means `{}`; otherwise JSON."""
+    raw = await _read_limited(request, max_bytes)
+    if not raw:
+        return {}
+    if not is_json_media_type(request.content_type):
+        raise UnsupportedMediaType()
+    return parse_json_strict(raw)
+
+
+async def _read_limited(request: web.Request, max_bytes: int) -> bytes:
     if request.content_length is not None and request.content_length > max_bytes:
         raise PayloadTooLarge()
     chunks: list[bytes] = []
@@ -86,4 +100,4 @@ async def read_json_body(request: web.Request, max_bytes: int) -> Any:
         if size > max_bytes:
             raise PayloadTooLarge()
         chunks.append(chunk)
-    return parse_json_strict(b"".join(chunks))
+    return b"".join(chunks)

@@ -155,7 +155,7 @@ def _operation(route: Route) -> dict[str, Any]:
         operation["parameters"] = parameters
     if route.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": not route.optional_body,
             "content": {
                 route.body_media_type: {"schema": {"$ref": REF.format(model=route.body.__name__)}}
             },

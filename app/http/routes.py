@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from app.domain.gtin import SERIAL_PATTERN
 from app.domain.ids import OBJECT_ID_PATTERN
 from app.domain.media import IMAGE_NAME_PATTERN, MEDIA_PATH
-from app.http.handlers import docs, images, probes, products, resolver, templates
+from app.domain.passports import ACTIONS, TRANSITIONS, Action
+from app.http.handlers import docs, images, passports, probes, products, resolver, templates
 from app.http.models import (
     BadRequestOut,
     CreateProductBody,
@@ -35,6 +36,24 @@ from app.http.models import (
     TemplateOut,
     UpdateProductBody,
     ValidationErrorOut,
+)
+from app.http.passport_models import (
+    BatchOut,
+    CreatePassportBody,
+    CreatePassportsBatchBody,
+    DeletedPassportOut,
+    EmptyActionBody,
+    FieldPatchBody,
+    GetBySerialQuery,
+    GetPassportQuery,
+    ListPassportsQuery,
+    PassportFullOut,
+    PassportListOut,
+    PassportOut,
+    PublishBody,
+    QuotaErrorOut,
+    ReasonErrorOut,
+    SuspendBody,
 )
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -76,6 +95,7 @@ class Route:
     description: str = ""
     # Served under the path of PUBLIC_BASE_URL (the GS1 Digital Link resolver), not at the root.
     under_public_base_path: bool = False
+    optional_body: bool = False  # a missing or empty body means `{}`
 
     @property
     def authenticated(self) -> bool:
@@ -189,6 +209,281 @@ RESOLVER_HEAD_REPLIES = {
     status: Reply(reply.description, headers=reply.headers, content_type=())
     for status, reply in RESOLVER_REPLIES.items()
 }
+# -- passports (passports contract §1-§9) ------------------------------------------------------
+
+PASSPORT_ID = PathParam("id", "The passport's id (24 hex characters).", f"^{OBJECT_ID_PATTERN}$")
+PASSPORT_SERIAL = PathParam(
+    "serial",
+    "The passport's serial number, one percent-encoded path segment (`/` is sent as `%2F`). "
+    "Matched within your workspace; add `?gtin=` when it exists under several GTINs.",
+    SERIAL_PATTERN,
+)
+FIELD_KEY = PathParam("key", "A template field key (camelCase, or its snake_case spelling).", None)
+PASSPORT_NOT_FOUND = _error("No such passport in your workspace (`not_found`).")
+BY_SERIAL_409 = (
+    "; by serial: the serial exists under several GTINs (`ambiguous_serial`, details.gtins)"
+)
+PASSPORT_WRITE_400 = Reply(
+    "Validation error (`validation_error`), malformed JSON (`invalid_json`) or a bad "
+    "`Idempotency-Key` header (`invalid_idempotency_key`).",
+    BadRequestOut,
+)
+
+
+def _passport_twins(route: Route) -> list[Route]:
+    """A `/{id}` route and its `/by-serial/{serial}` twin (same handler; ?gtin= chooses)."""
+    twin_replies = dict(route.replies)
+    conflict = twin_replies.get(409)
+    twin_replies[409] = _error(
+        (conflict.description.rstrip(".") if conflict else "Conflict") + BY_SERIAL_409 + "."
+    )
+    if 400 not in twin_replies:
+        twin_replies[400] = _error("An invalid `gtin` query parameter (`validation_error`).")
+    twin = Route(
+        route.method,
+        route.path.replace("/{id}", "/by-serial/{serial}"),
+        route.handler,
+        name=route.name.replace("v1.passports.", "v1.passports.by_serial."),
+        summary=route.summary + " (by serial)",
+        tag=route.tag,
+        body=route.body,
+        query=GetBySerialQuery if route.query is GetPassportQuery else route.query,
+        path_params=tuple(PASSPORT_SERIAL if p.name == "id" else p for p in route.path_params),
+        replies=twin_replies,
+        idempotent=route.idempotent,
+        description=route.description,
+        optional_body=route.optional_body,
+    )
+    return [twin, route]
+
+
+ACTION_BODIES: dict[Action, type[BaseModel]] = {"publish": PublishBody, "suspend": SuspendBody}
+ACTION_SUMMARIES: dict[Action, str] = {
+    "submit": "Submit a passport for review",
+    "approve": "Approve a passport in review",
+    "reject": "Send a passport back to draft",
+    "publish": "Publish an approved passport",
+    "suspend": "Suspend a published passport",
+    "unsuspend": "Republish a suspended passport",
+    "archive": "Archive a passport (irreversible; frees its DPP slot)",
+}
+
+
+def _lifecycle_route(action: Action) -> Route:
+    transition = TRANSITIONS[action]
+    allowed = ", ".join(f"`{s}`" for s in transition.allowed_from)
+    conflict = "Not allowed from the current status (`invalid_transition`)"
+    if action == "publish":
+        conflict += ", required fields missing (`passport_incomplete`)"
+    return Route(
+        "POST",
+        f"/api/v1/passports/{{id}}/{action}",
+        passports.lifecycle_handler(action),
+        name=f"v1.passports.{action}",
+        summary=ACTION_SUMMARIES[action],
+        tag="Passport lifecycle",
+        description=(
+            f"Moves the passport from {allowed} to `{transition.target}`. When it already is "
+            f"`{transition.target}`, answers 200 and changes nothing. The body is optional "
+            "(missing or empty means `{}`). Counts as one v1 write; honours `Idempotency-Key`."
+        ),
+        path_params=(PASSPORT_ID,),
+        body=ACTION_BODIES.get(action, EmptyActionBody),
+        optional_body=True,
+        idempotent=True,
+        replies={
+            200: Reply("The passport after the action.", PassportOut, WRITE_HEADERS),
+            400: PASSPORT_WRITE_400,
+            404: PASSPORT_NOT_FOUND,
+            409: _error(
+                conflict + ", or a request with this Idempotency-Key is still in flight "
+                "(`idempotency_key_in_use`)."
+            ),
+            **JSON_BODY_ERRORS,
+            422: IDEMPOTENCY_ERRORS[422],
+            429: RATE_LIMITED,
+            **COMMON_V1_REPLIES,
+        },
+    )
+
+
+PASSPORT_ROUTES: list[Route] = [
+    Route(
+        "GET",
+        "/api/v1/passports",
+        passports.list_passports,
+        name="v1.passports.list",
+        summary="List passports",
+        tag="Passports",
+        description=(
+            "One page of the workspace's passports, newest first. Archived passports are hidden "
+            "unless `status=archived` or `showArchived=true`; `expired` is read off the clock. "
+            "Unknown or repeated query parameters are a 400."
+        ),
+        query=ListPassportsQuery,
+        replies={
+            200: Reply("A page of passports.", PassportListOut),
+            400: Reply("A query parameter is out of range or unknown.", ValidationErrorOut),
+            429: READ_CAPPED,
+            **COMMON_V1_REPLIES,
+        },
+    ),
+    Route(
+        "POST",
+        "/api/v1/passports",
+        passports.create_passport,
+        name="v1.passports.create",
+        summary="Create a passport",
+        tag="Passports",
+        description=(
+            "Issues a passport for one serialised unit of a product, seeded from the product's "
+            "`defaultFieldValues`. The first workspace to use a GTIN owns it. Holds one DPP slot "
+            "of the plan. Counts as one v1 write; honours `Idempotency-Key`."
+        ),
+        body=CreatePassportBody,
+        idempotent=True,
+        replies={
+            201: Reply("Created.", PassportOut, ("Location", *WRITE_HEADERS)),
+            400: PASSPORT_WRITE_400,
+            402: Reply(
+                "The plan's passports are all in use: `overage_required` (retry with "
+                "`confirmOverage: true`) or `dpp_quota_exhausted` (no overage on this plan).",
+                QuotaErrorOut,
+                WRITE_HEADERS,
+            ),
+            404: _error("No such product in your workspace (`not_found`)."),
+            409: _error(
+                "The product is archived (`product_archived`), the GTIN belongs to another "
+                "workspace (`gtin_taken`), the serial exists for this GTIN "
+                "(`duplicate_serial`), or the Idempotency-Key is in flight."
+            ),
+            **JSON_BODY_ERRORS,
+            422: IDEMPOTENCY_ERRORS[422],
+            429: RATE_LIMITED,
+            **COMMON_V1_REPLIES,
+        },
+    ),
+    Route(
+        "POST",
+        "/api/v1/passports/batch",
+        passports.create_passports_batch,
+        name="v1.passports.batch",
+        summary="Create up to 100 passports",
+        tag="Passports",
+        description=(
+            "Each item is created like a single create, in index order; a failed item fails "
+            "alone (200 with per-item results). N writes and N DPP slots are reserved up front "
+            "(429 / 402 for the whole batch); failed items' units are given back. Honours "
+            "`Idempotency-Key` for the whole batch."
+        ),
+        body=CreatePassportsBatchBody,
+        idempotent=True,
+        replies={
+            200: Reply("One result per item, in index order.", BatchOut, WRITE_HEADERS),
+            400: PASSPORT_WRITE_400,
+            402: Reply(
+                "Not enough DPP slots for the batch (`overage_required` / `dpp_quota_exhausted`).",
+                QuotaErrorOut,
+                WRITE_HEADERS,
+            ),
+            **IDEMPOTENCY_ERRORS,
+            **JSON_BODY_ERRORS,
+            429: RATE_LIMITED,
+            **COMMON_V1_REPLIES,
+        },
+    ),
+    *_passport_twins(
+        Route(
+            "GET",
+            "/api/v1/passports/{id}",
+            passports.get_passport,
+            name="v1.passports.get",
+            summary="Get a passport",
+            tag="Passports",
+            description=(
+                "`format=full` adds the template and every field's definition; `lang` (one of "
+                "the 24 EU locales) is echoed: translations are not kept, values are as stored."
+            ),
+            path_params=(PASSPORT_ID,),
+            query=GetPassportQuery,
+            replies={
+                200: Reply("The passport.", PassportFullOut),
+                400: Reply("A query parameter is invalid or unknown.", ValidationErrorOut),
+                404: PASSPORT_NOT_FOUND,
+                429: READ_CAPPED,
+                **COMMON_V1_REPLIES,
+            },
+        )
+    ),
+    *_passport_twins(
+        Route(
+            "PATCH",
+            "/api/v1/passports/{id}/fields/{key}",
+            passports.patch_field,
+            name="v1.passports.fields.update",
+            summary="Set or remove one field of a passport",
+            tag="Passports",
+            description=(
+                "Sets `fields[key]` (validated like a product's `defaultFieldValues` entry) "
+                "and its provenance in `fieldMeta`; `value: null` removes both. Allowed until "
+                "the passport is archived or expired. Counts as one v1 write; honours "
+                "`Idempotency-Key`."
+            ),
+            path_params=(PASSPORT_ID, FIELD_KEY),
+            body=FieldPatchBody,
+            idempotent=True,
+            replies={
+                200: Reply("The passport with the field changed.", PassportOut, WRITE_HEADERS),
+                400: PASSPORT_WRITE_400,
+                404: PASSPORT_NOT_FOUND,
+                409: _error(
+                    "The passport is archived or expired (`passport_locked`), or the "
+                    "Idempotency-Key is in flight."
+                ),
+                **JSON_BODY_ERRORS,
+                422: IDEMPOTENCY_ERRORS[422],
+                429: RATE_LIMITED,
+                **COMMON_V1_REPLIES,
+            },
+        )
+    ),
+    *(twin for action in ACTIONS for twin in _passport_twins(_lifecycle_route(action))),
+    *_passport_twins(
+        Route(
+            "DELETE",
+            "/api/v1/passports/{id}",
+            passports.delete_passport,
+            name="v1.passports.delete",
+            summary="Delete a never-published passport",
+            tag="Passports",
+            description=(
+                "Only drafts and passports in review that were never published, and not on "
+                "the free plan; archive the others. Frees the DPP slot and lowers the product's "
+                "`passportCount`; the serial may be reused. Counts as one v1 write; honours "
+                "`Idempotency-Key`."
+            ),
+            path_params=(PASSPORT_ID,),
+            idempotent=True,
+            replies={
+                200: Reply("Deleted.", DeletedPassportOut, WRITE_HEADERS),
+                400: BAD_IDEMPOTENCY_KEY,
+                403: Reply(
+                    "The plan does not allow deleting passports (`plan_forbidden`).",
+                    ReasonErrorOut,
+                ),
+                404: PASSPORT_NOT_FOUND,
+                409: Reply(
+                    "The passport was published or is past review (`passport_not_deletable`, "
+                    "with `reason`), or the Idempotency-Key is in flight.",
+                    ReasonErrorOut,
+                ),
+                422: IDEMPOTENCY_ERRORS[422],
+                429: RATE_LIMITED,
+                **COMMON_V1_REPLIES,
+            },
+        )
+    ),
+]
 
 
 ROUTES: list[Route] = [
@@ -429,6 +724,7 @@ ROUTES: list[Route] = [
             **COMMON_V1_REPLIES,
         },
     ),
+    *PASSPORT_ROUTES,
     Route(
         "GET",
         MEDIA_PATH + "/{name}",

@@ -11,7 +11,7 @@ from app.domain.records import StoredResponse
 from app.http.app_keys import SERVICES, WORKSPACE
 from app.http.idempotency_header import idempotency_key
 from app.http.responses import write_outcome_response
-from app.services.write_pipeline import WriteRequest
+from app.services.write_pipeline import PartlySpent, WriteRequest
 
 T = TypeVar("T")
 
@@ -21,9 +21,10 @@ async def run_write(
     *,
     body: Any,
     prepare: Callable[[], Awaitable[T]],
-    execute: Callable[[T, str | None], Awaitable[StoredResponse]],
+    execute: Callable[[T, str | None], Awaitable[StoredResponse | PartlySpent]],
     recover: Callable[[str], Awaitable[StoredResponse | None]] | None = None,
     honours_idempotency_key: bool = True,
+    units: Callable[[T], int] | None = None,
 ) -> web.Response:
     key = idempotency_key(request.headers) if honours_idempotency_key else None
     outcome = await request.app[SERVICES].writes.run(
@@ -31,5 +32,6 @@ async def run_write(
         prepare=prepare,
         execute=execute,
         recover=recover,
+        units=units,
     )
     return write_outcome_response(outcome)

@@ -39,9 +39,11 @@ class DailyBudget:
         self._plans = plans
         self._kind = kind
 
-    async def reserve(self, workspace: Workspace, now: datetime) -> Reservation | None:
-        """A reserved unit, None when the plan sets no limit (no storage round trip then);
-        raises RateLimitExceeded when the day's units are spent."""
+    async def reserve(
+        self, workspace: Workspace, now: datetime, units: int = 1
+    ) -> Reservation | None:
+        """`units` reserved units (all or none), None when the plan sets no limit (no storage
+        round trip then); raises RateLimitExceeded when the day's units are not there."""
         plan = await self._plans.get(workspace.plan)
         limit = _limit(plan, self._kind)
         if limit is None:
@@ -49,17 +51,21 @@ class DailyBudget:
         day = utc_day(now)
         counter = _counter(day, self._kind)
         used = await self._usage.reserve(
-            workspace.id, counter, limit, next_utc_midnight(now) + COUNTER_RETENTION
+            workspace.id, counter, limit, next_utc_midnight(now) + COUNTER_RETENTION, units
         )
         if used is None:
             used_now = await self._usage.used(workspace.id, counter)
-            state = BudgetState(plan.plan, limit, max(used_now, limit), day, now, self._kind)
+            # A batch can be refused with units to spare: report the real count then.
+            used_shown = used_now if units > 1 else max(used_now, limit)
+            state = BudgetState(plan.plan, limit, used_shown, day, now, self._kind)
             raise state.exceeded()
         return Reservation(
             workspace.id, counter, BudgetState(plan.plan, limit, used, day, now, self._kind)
         )
 
-    async def give_back(self, reservation: Reservation) -> Reservation:
-        await self._usage.give_back(reservation.workspace_id, reservation.counter)
-        state = dataclasses.replace(reservation.state, used=reservation.state.used - 1)
+    async def give_back(self, reservation: Reservation, units: int = 1) -> Reservation:
+        if units <= 0:
+            return reservation
+        await self._usage.give_back(reservation.workspace_id, reservation.counter, units)
+        state = dataclasses.replace(reservation.state, used=reservation.state.used - units)
         return dataclasses.replace(reservation, state=state)

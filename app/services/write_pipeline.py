@@ -38,6 +38,15 @@ class WriteRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PartlySpent:
+    """An outcome that used fewer of the reserved units than it reserved (a batch whose items
+    partly failed): the rest are given back."""
+
+    response: StoredResponse
+    units_used: int
+
+
+@dataclass(frozen=True, slots=True)
 class WriteOutcome:
     response: StoredResponse
     replayed: bool
@@ -54,9 +63,11 @@ class WritePipeline:
         request: WriteRequest,
         *,
         prepare: Callable[[], Awaitable[T]],
-        execute: Callable[[T, str | None], Awaitable[StoredResponse]],
+        execute: Callable[[T, str | None], Awaitable[StoredResponse | PartlySpent]],
         recover: Callable[[str], Awaitable[StoredResponse | None]] | None = None,
+        units: Callable[[T], int] | None = None,
     ) -> WriteOutcome:
+        """`units` tells how many write units the prepared request costs (default 1)."""
         now = utc_now()
         claimed: Claimed | None = None
         if request.idempotency_key is not None:
@@ -69,6 +80,7 @@ class WritePipeline:
             claimed = started
 
         reservation: Reservation | None = None
+        reserved = 0
         try:
             if claimed is not None and claimed.taken_over and recover is not None:
                 recovered = await recover(claimed.key)
@@ -78,8 +90,17 @@ class WritePipeline:
                     return WriteOutcome(recovered, replayed=False, budget=None)
             try:
                 prepared = await prepare()
-                reservation = await self._budget.reserve(request.workspace, now)
-                response = await execute(prepared, request.idempotency_key)
+                reserved = 1 if units is None else units(prepared)
+                reservation = await self._budget.reserve(request.workspace, now, reserved)
+                executed = await execute(prepared, request.idempotency_key)
+                if isinstance(executed, PartlySpent):
+                    response = executed.response
+                    if reservation is not None:
+                        unused = reserved - executed.units_used
+                        reservation = await self._budget.give_back(reservation, unused)
+                        reserved = executed.units_used
+                else:
+                    response = executed
             except ApiError as err:
                 # 404/409 are outcomes of the operation (also when found while preparing, e.g.
                 # an unknown product): stored and replayed. Everything else propagates.
@@ -87,9 +108,9 @@ class WritePipeline:
                     raise
                 response = StoredResponse(err.status, err.body_bytes())
             if reservation is not None and not 200 <= response.status < 300:
-                reservation = await self._budget.give_back(reservation)
+                reservation = await self._budget.give_back(reservation, reserved)
         except BaseException:
-            await self._undo(claimed, reservation)
+            await self._undo(claimed, reservation, reserved)
             raise
         if claimed is not None:
             await self._idempotency.complete(claimed, response)
@@ -97,12 +118,14 @@ class WritePipeline:
             response, replayed=False, budget=None if reservation is None else reservation.state
         )
 
-    async def _undo(self, claimed: Claimed | None, reservation: Reservation | None) -> None:
+    async def _undo(
+        self, claimed: Claimed | None, reservation: Reservation | None, units: int
+    ) -> None:
         # Best effort: when storage is down these may fail too; the lease and the day's end
         # bound the damage (a stuck claim frees itself after its lease).
         if reservation is not None:
             with contextlib.suppress(Exception):
-                await self._budget.give_back(reservation)
+                await self._budget.give_back(reservation, units)
         if claimed is not None:
             with contextlib.suppress(Exception):
                 await self._idempotency.release(claimed)
