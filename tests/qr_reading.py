@@ -24,9 +24,24 @@ class Decoded:
 
 
 def png_pixels(data: bytes) -> np.ndarray:
-    """RGBA pixels: rows, columns, 4 channels."""
-    width, height, rows, _ = png.Reader(bytes=data).asRGBA8()
-    return np.array([list(row) for row in rows], dtype=np.uint8).reshape(height, width, 4)
+    """RGBA pixels (rows, columns, 4 channels). pypng unpacks the rows; numpy expands palette
+    and greyscale images (pypng's own RGBA conversion is pure Python and slow)."""
+    width, height, rows, info = png.Reader(bytes=data).read()
+    values = np.array([list(row) for row in rows], dtype=np.uint8).reshape(height, width, -1)
+    if "palette" in info:
+        palette = np.array([(*entry, 255)[:4] for entry in info["palette"]], dtype=np.uint8)
+        return palette[values[:, :, 0]]
+    assert info["bitdepth"] in (1, 8), info
+    scale = 255 if info["bitdepth"] == 1 else 1
+    if info["greyscale"]:
+        grey = values[:, :, 0] * scale
+        alpha = values[:, :, 1] if info["alpha"] else np.full_like(grey, 255)
+        if "transparent" in info and not info["alpha"]:
+            alpha = np.where(values[:, :, 0] == info["transparent"][0], 0, 255).astype(np.uint8)
+        return np.dstack([grey, grey, grey, alpha])
+    if info["alpha"]:
+        return values
+    return np.dstack([values, np.full(values.shape[:2], 255, dtype=np.uint8)])
 
 
 def decode_pixels(rgba: np.ndarray) -> Decoded:

@@ -19,6 +19,7 @@ PNG_PIXELS_PER_MODULE = 8
 # An SVG scales freely (viewBox in modules); width/height give it the PNG's natural size.
 SVG_PIXELS_PER_MODULE = PNG_PIXELS_PER_MODULE
 
+DEFAULT_DARK = "000000"  # black modules; the background is transparent unless asked
 HEX_RGB = r"[0-9A-Fa-f]{6}"
 HEX_RGBA = r"[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?"
 _SVG_OPENING = re.compile(r"<svg ")
@@ -28,7 +29,7 @@ _SVG_OPENING = re.compile(r"<svg ")
 class QrColours:
     """`dark` is 6 hex digits (RGB); `light` is 6 or 8 (RGBA), None for transparent."""
 
-    dark: str = "000000"
+    dark: str = DEFAULT_DARK
     light: str | None = None
 
     def segno_colours(self) -> tuple[str, str | None]:

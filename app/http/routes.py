@@ -13,7 +13,16 @@ from app.domain.gtin import SERIAL_PATTERN
 from app.domain.ids import OBJECT_ID_PATTERN
 from app.domain.media import IMAGE_NAME_PATTERN, MEDIA_PATH
 from app.domain.passports import ACTIONS, TRANSITIONS, Action
-from app.http.handlers import docs, images, passports, probes, products, resolver, templates
+from app.http.handlers import (
+    docs,
+    images,
+    passport_qr,
+    passports,
+    probes,
+    products,
+    resolver,
+    templates,
+)
 from app.http.models import (
     BadRequestOut,
     CreateProductBody,
@@ -23,21 +32,17 @@ from app.http.models import (
     HealthOut,
     ImageUploadBody,
     ImageUploadOut,
-    LinksetOut,
     ListProductsQuery,
-    PassportSuspendedOut,
     ProductListOut,
     ProductOut,
-    PublicPassportJsonLdOut,
-    PublicPassportOut,
     RateLimitErrorOut,
-    ResolverQuery,
     TemplateListOut,
     TemplateOut,
     UpdateProductBody,
     ValidationErrorOut,
 )
 from app.http.passport_models import (
+    GTIN_SCHEMA_PATTERN,
     BatchOut,
     CreatePassportBody,
     CreatePassportsBatchBody,
@@ -46,13 +51,21 @@ from app.http.passport_models import (
     FieldPatchBody,
     GetBySerialQuery,
     GetPassportQuery,
+    LinksetOut,
     ListPassportsQuery,
     PassportFullOut,
     PassportListOut,
     PassportOut,
+    PassportSuspendedOut,
+    PublicPassportJsonLdOut,
+    PublicPassportOut,
     PublishBody,
+    QrBySerialQuery,
+    QrJsonOut,
+    QrQuery,
     QuotaErrorOut,
     ReasonErrorOut,
+    ResolverQuery,
     SuspendBody,
 )
 
@@ -153,7 +166,7 @@ RESOLVER_PARAMS = (
     PathParam(
         "gtin",
         "GTIN-8, -12, -13 or -14 (normalised to 14 digits; a bad check digit is a 400).",
-        "^(?:[0-9]{8}|[0-9]{12,14})$",
+        GTIN_SCHEMA_PATTERN,
     ),
     PathParam(
         "serial",
@@ -230,6 +243,13 @@ PASSPORT_WRITE_400 = Reply(
 )
 
 
+# The by-serial twin of a route with a query model also takes `?gtin=`.
+BY_SERIAL_QUERIES: dict[type[BaseModel], type[BaseModel]] = {
+    GetPassportQuery: GetBySerialQuery,
+    QrQuery: QrBySerialQuery,
+}
+
+
 def _passport_twins(route: Route) -> list[Route]:
     """A `/{id}` route and its `/by-serial/{serial}` twin (same handler; ?gtin= chooses)."""
     twin_replies = dict(route.replies)
@@ -247,7 +267,7 @@ def _passport_twins(route: Route) -> list[Route]:
         summary=route.summary + " (by serial)",
         tag=route.tag,
         body=route.body,
-        query=GetBySerialQuery if route.query is GetPassportQuery else route.query,
+        query=BY_SERIAL_QUERIES.get(route.query, route.query) if route.query else None,
         path_params=tuple(PASSPORT_SERIAL if p.name == "id" else p for p in route.path_params),
         replies=twin_replies,
         idempotent=route.idempotent,
@@ -408,6 +428,39 @@ PASSPORT_ROUTES: list[Route] = [
             query=GetPassportQuery,
             replies={
                 200: Reply("The passport.", PassportFullOut),
+                400: Reply("A query parameter is invalid or unknown.", ValidationErrorOut),
+                404: PASSPORT_NOT_FOUND,
+                429: READ_CAPPED,
+                **COMMON_V1_REPLIES,
+            },
+        )
+    ),
+    *_passport_twins(
+        Route(
+            "GET",
+            "/api/v1/passports/{id}/qr",
+            passport_qr.passport_qr,
+            name="v1.passports.qr",
+            summary="A passport's QR code (its GS1 Digital Link URI)",
+            tag="Passports",
+            description=(
+                "Encodes `gs1.digitalLinkUri` byte for byte: error correction M, a 4-module "
+                "quiet zone, black on transparent unless `color`/`backgroundColor` say "
+                "otherwise. Rendered in every status, so labels can be printed before "
+                "publishing. A read: no write budget."
+            ),
+            path_params=(PASSPORT_ID,),
+            query=QrQuery,
+            replies={
+                200: Reply(
+                    "The code: SVG (standalone, with a viewBox), PNG (8 px per module) or "
+                    "JSON with the SVG and the URI.",
+                    alternatives=(
+                        ("image/svg+xml", None),
+                        ("image/png", None),
+                        ("application/json", QrJsonOut),
+                    ),
+                ),
                 400: Reply("A query parameter is invalid or unknown.", ValidationErrorOut),
                 404: PASSPORT_NOT_FOUND,
                 429: READ_CAPPED,
