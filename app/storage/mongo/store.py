@@ -30,9 +30,10 @@ class MongoStorage:
         self.dpp_usage = passports.MongoDppUsageRepository(database["dppUsage"])
 
     @classmethod
-    def connect(cls, settings: Settings) -> MongoStorage:
+    def connect(cls, settings: Settings, uri: str | None = None) -> MongoStorage:
+        """`uri` overrides MONGODB_URI (the embedded database's address)."""
         client: AsyncMongoClient[Any] = AsyncMongoClient(
-            settings.mongodb_uri,
+            uri or settings.mongodb_uri,
             w="majority",
             tz_aware=True,
             appname="tracepass-catalogue",
