@@ -11,7 +11,7 @@ from bson import json_util
 from app.domain.api_keys import key_digest
 from app.domain.clock import utc_now
 from app.storage.mongo.store import MongoStorage
-from tests.conftest import SEED_BODY, Api, AppFactory
+from tests.conftest import SEED_BODY, Api, AppFactory, error_body
 
 
 async def stored_bytes(api: Api) -> bytes:
@@ -60,7 +60,7 @@ async def test_revoked_key_gets_the_same_401(make_api: AppFactory) -> None:
     await api.storage.api_keys.revoke(record.id, utc_now())
     response = await api.call("GET", "/api/v1/products")
     assert response.status == 401
-    assert await response.json() == {"error": "Missing or invalid API key", "code": "unauthorized"}
+    assert await response.json() == error_body("Missing or invalid API key", "unauthorized")
 
 
 @pytest.mark.parametrize(
