@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, Route
 
-from tests.browser import DESKTOP, PHONE, browser, has_horizontal_overflow, screenshot
+from tests.browser import DESKTOP, PHONE, SCREENSHOTS, browser, has_horizontal_overflow, screenshot
 from tests.conftest import Api
 from tests.passport_setup import (
     PUBLIC_FIELDS,
@@ -18,6 +18,7 @@ from tests.passport_setup import (
     resolver_path,
     stored_passport,
 )
+from tests.qr_reading import decode_pixels, png_pixels
 
 __all__ = ["browser"]  # the fixture
 
@@ -102,3 +103,26 @@ async def test_public_page_and_notice_in_chromium(api: Api, browser: Browser) ->
         assert not await has_horizontal_overflow(page)
         await screenshot(page, f"passport-suspended-{name}")
         await page.context.close()
+
+
+@pytest.mark.parametrize("backend", ["memory"])
+async def test_not_found_notice_and_qr_svg_in_chromium(api: Api, browser: Browser) -> None:
+    draft = await stored_passport(api, "BP-48V-100-000003", "draft")
+    page, response = await open_page(browser, str(api.client.make_url(resolver_path(draft))), PHONE)
+    assert response.status == 404
+    assert "Passport not found" in await page.inner_text("body")
+    assert "Li-Ion 48V Battery Pack" not in await page.content()
+    assert not await has_horizontal_overflow(page)
+    await screenshot(page, "passport-not-found-phone")
+    await page.context.close()
+
+    # The SVG label, drawn by the browser, scans back to the passport's URI.
+    context = await browser.new_context(viewport=DESKTOP, extra_http_headers=api.tenant.auth)
+    page = await context.new_page()
+    url = api.client.make_url(f"/api/v1/passports/{draft.id}/qr")
+    response = await page.goto(str(url))
+    assert response is not None and response.status == 200
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    drawn = await page.locator("svg").screenshot(path=str(SCREENSHOTS / "passport-qr-label.png"))
+    assert decode_pixels(png_pixels(drawn)).text == draft.digital_link_uri
+    await context.close()

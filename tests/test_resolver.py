@@ -34,10 +34,8 @@ ACCEPTS = {
 
 
 def without_message(body: dict[str, Any]) -> dict[str, Any]:
-    # Issue 9 adds "message" (= error) to every error body in one place; the rest is this
-    # contract's.
-    if "message" in body:
-        assert body["message"] == body["error"]
+    """Every error body also carries `message` (= `error`), added where errors are rendered."""
+    assert body["message"] == body["error"]
     return {k: v for k, v in body.items() if k != "message"}
 
 

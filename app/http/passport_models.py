@@ -552,5 +552,6 @@ class SuspendedDetails(BaseModel):
 
 class PassportSuspendedOut(BaseModel):
     error: Literal["This passport is suspended"]
+    message: Literal["This passport is suspended"]
     code: Literal["passport_suspended"]
     details: SuspendedDetails
