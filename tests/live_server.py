@@ -64,6 +64,9 @@ def live_server(
         **{k: v for k, v in os.environ.items() if k != "MONGODB_URI"},
         "PORT": str(port),
         "BOOTSTRAP_FILE": str(bootstrap),
+        # Each live server gets its own embedded database: the default (./var/db) would carry
+        # one run's products into the next (and one test's into another's).
+        "EMBEDDED_DB_PATH": str(tmp_path / "db"),
         **environment,
     }
     log_path = tmp_path / "service.log"
