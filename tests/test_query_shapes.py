@@ -13,7 +13,7 @@ from pymongo import IndexModel
 
 from app.http.app import create_app
 from app.services.seeding import seed_reference_data
-from app.storage.mongo import idempotency, images, products, usage
+from app.storage.mongo import idempotency, images, passports, products, usage
 from app.storage.mongo.store import MongoStorage
 from tests.conftest import SEED_BODY, add_tenant, app_settings
 from tests.mongo_shim import mock_database
@@ -34,6 +34,15 @@ TENANT_COLLECTIONS: dict[str, tuple[str, list[IndexModel]]] = {
     "idempotency": ("workspaceId", idempotency.INDEXES),
     "usage": ("workspaceId", usage.INDEXES),
     images.FILES_COLLECTION: ("metadata.workspaceId", images.FILES_INDEXES),
+    "passports": ("workspaceId", passports.INDEXES),
+    # Keyed by the workspace id itself: the implicit unique `_id` index.
+    "dppUsage": ("_id", [IndexModel([("_id", 1)], unique=True)]),
+}
+# Global by design, each served by its unique key: a GTIN's owner (`gtins._id` is the GTIN) and
+# the public resolver's (gtin, serial) lookup.
+GLOBAL_QUERIES: dict[str, list[IndexModel]] = {
+    "gtins": [IndexModel([("_id", 1)], unique=True)],
+    "passports": [m for m in passports.INDEXES if m.document["name"] == "gtin_serial"],
 }
 Keys = list[tuple[str, int]]
 
@@ -185,9 +194,46 @@ async def exercise_every_route(client: Any, key: str) -> None:
     form.add_field("file", b"\x89PNG\r\n\x1a\n" + bytes(64), filename="a.png")
     await call("POST", f"{product}/images", data=form)
     await call("DELETE", f"{product}/images/0")
+    await exercise_passport_routes(call, created["_id"])
     await call("POST", f"{product}/archive")
     await call("DELETE", product)
     await call("DELETE", "/api/v1/products/0123456789abcdef01234567")
+
+
+async def exercise_passport_routes(call: Any, product_id: str) -> None:
+    gtin = "04012345000016"
+
+    def body(serial: str) -> dict[str, Any]:
+        return {"productId": product_id, "gs1": {"gtin": gtin, "serialNumber": serial}}
+
+    first = await (await call("POST", "/api/v1/passports", json=body("S-1"))).json()
+    await call("POST", "/api/v1/passports", json=body("S-1"))  # duplicate serial
+    await call("POST", "/api/v1/passports", json=body("K-1"), h={"Idempotency-Key": "pk"})
+    batch = {"passports": [body("B-1"), body("B-2")]}
+    await call("POST", "/api/v1/passports/batch", json=batch, h={"Idempotency-Key": "bk"})
+    passport = f"/api/v1/passports/{first['_id']}"
+    lists = [
+        "", "&showArchived=true", "&status=archived", "&status=draft", "&status=expired",
+        f"&productId={product_id}", f"&productId={product_id}&status=draft", "&search=s-",
+    ]  # fmt: skip
+    for extra in lists:
+        response = await call("GET", f"/api/v1/passports?limit=1{extra}")
+        assert response.status == 200
+        cursor = (await response.json())["data"]["nextCursor"]
+        if cursor:
+            await call("GET", f"/api/v1/passports?limit=1{extra}&cursor={cursor}")
+    await call("GET", f"{passport}?format=full")
+    await call("GET", "/api/v1/passports/by-serial/S-1")
+    await call("GET", f"/api/v1/passports/by-serial/S-1?gtin={gtin}")
+    await call("PATCH", f"{passport}/fields/ratedCapacity", json={"value": 100})
+    for action in ("submit", "approve", "publish", "suspend", "unsuspend", "archive"):
+        await call(
+            "POST",
+            f"{passport}/{action}",
+            json={"acceptIncomplete": True} if action == "publish" else {},
+        )
+    await call("DELETE", "/api/v1/passports/by-serial/B-1")
+    await call("DELETE", passport)
 
 
 @pytest.fixture
@@ -207,7 +253,9 @@ async def recorded(aiohttp_client: Any) -> list[Query]:
 async def test_every_tenant_query_leads_with_the_workspace_and_has_an_index(
     recorded: list[Query],
 ) -> None:
-    tenant_queries = [q for q in recorded if q.collection in TENANT_COLLECTIONS]
+    tenant_queries = [
+        q for q in recorded if q.collection in TENANT_COLLECTIONS and not is_global(q)
+    ]
     seen_shapes = set()
     for query in tenant_queries:
         tenant_field, models = TENANT_COLLECTIONS[query.collection]
@@ -225,6 +273,26 @@ async def test_every_tenant_query_leads_with_the_workspace_and_has_an_index(
     # The run covered the list shapes: all/one status, with and without category, search.
     product_shapes = {shape for shape in seen_shapes if shape[0] == "products"}
     assert len(product_shapes) >= 6, product_shapes
+    passport_shapes = {shape for shape in seen_shapes if shape[0] == "passports"}
+    assert len(passport_shapes) >= 6, passport_shapes
+    assert any(q.collection == "dppUsage" for q in tenant_queries)
+
+
+def is_global(query: Query) -> bool:
+    """A documented global query, served by a unique key of its collection."""
+    models = GLOBAL_QUERIES.get(query.collection)
+    if models is None:
+        return False
+    equal = equality_fields(query.filter)
+    if query.collection == "passports" and "workspaceId" in equal:
+        return False
+    return any(serves(index_keys(m), equal, query.sort, unique=True) for m in models)
+
+
+async def test_global_queries_are_only_the_documented_ones(recorded: list[Query]) -> None:
+    for query in recorded:
+        if query.collection == "gtins":
+            assert is_global(query), f"gtins query off its key: {query}"
 
 
 def test_the_matcher_rejects_what_no_index_serves() -> None:

@@ -8,6 +8,7 @@ import aiohttp
 
 from app.http.routes import ROUTES
 from tests.conftest import SEED_BODY, Api, add_tenant
+from tests.passport_helpers import create_passport
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
@@ -28,7 +29,7 @@ async def test_every_product_route_hides_other_workspaces(api: Api) -> None:
     intruder = await add_tenant(api.storage, name="Intruder")
     checked = set()
     for route in ROUTES:
-        if not route.authenticated or "{id}" not in route.path:
+        if not route.authenticated or not route.path.startswith("/api/v1/products/{id}"):
             continue
         path = route.path.replace("{id}", product["_id"]).replace("{index}", "0")
         response = await api.client.request(
@@ -47,6 +48,47 @@ async def test_every_product_route_hides_other_workspaces(api: Api) -> None:
     }
     after = await (await api.call("GET", f"/api/v1/products/{product['_id']}")).json()
     assert after == before
+
+
+async def test_every_passport_route_hides_other_workspaces(api: Api) -> None:
+    """Route-table driven: every `/api/v1/passports/{id}…` and `/by-serial/{serial}…` route
+    (the QR route included, once it exists) answers another workspace's key with 404."""
+    product = await api.create_product()
+    passport = await create_passport(api, product["_id"], "ISO/1")
+    url = f"/api/v1/passports/{passport['_id']}"
+    before = await (await api.call("GET", url)).json()
+    intruder = await add_tenant(api.storage, name="Intruder")
+    checked = set()
+    for route in ROUTES:
+        if (
+            not route.authenticated
+            or not ("{id}" in route.path or "{serial}" in route.path)
+            or not route.path.startswith("/api/v1/passports/")
+        ):
+            continue
+        path = (
+            route.path.replace("{id}", passport["_id"])
+            .replace("{serial}", "ISO%2F1")
+            .replace("{key}", "batteryChemistry")
+        )
+        kwargs = {"json": {"value": "LFP"}} if route.method == "PATCH" else {}
+        response = await api.client.request(route.method, path, headers=intruder.auth, **kwargs)
+        assert response.status == 404, (route.name, response.status, await response.text())
+        assert (await response.json())["code"] == "not_found"
+        checked.add(route.name)
+    actions = {"submit", "approve", "reject", "publish", "suspend", "unsuspend", "archive"}
+    expected = {"get", "fields.update", "delete", *actions}
+    assert {n for n in checked if ".by_serial." not in n} >= {f"v1.passports.{n}" for n in expected}
+    assert {n for n in checked if ".by_serial." in n} >= {
+        f"v1.passports.by_serial.{n}" for n in expected
+    }
+    # The intruder cannot list, find by serial, or create under the owner's GTIN either.
+    listed = await (await api.call("GET", "/api/v1/passports", tenant=intruder)).json()
+    assert listed["data"]["total"] == 0
+    after = await (await api.call("GET", url)).json()
+    assert after == before
+    product_after = await (await api.call("GET", f"/api/v1/products/{product['_id']}")).json()
+    assert product_after["passportCount"] == 1
 
 
 async def test_lists_and_creates_are_per_workspace(api: Api) -> None:
@@ -68,7 +110,8 @@ async def test_every_authenticated_route_needs_a_key(api: Api) -> None:
         if not route.authenticated:
             continue
         path = route.path.replace("{id}", product["_id"]).replace("{index}", "0")
-        path = path.replace("{category}", "batteries")
+        path = path.replace("{category}", "batteries").replace("{serial}", "S-1")
+        path = path.replace("{key}", "batteryChemistry")
         response = await api.client.request(route.method, path)
         assert response.status == 401, route.name
         assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'

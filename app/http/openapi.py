@@ -168,6 +168,8 @@ def _operation(route: Route) -> dict[str, Any]:
         content = _content(reply)
         if content:
             response["content"] = content
+        if reply.links:
+            response["links"] = reply.links
         operation["responses"][str(status)] = response
     return operation
 

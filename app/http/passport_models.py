@@ -168,7 +168,9 @@ class CreatePassportsBatchBody(_AsSent, _OptionalNotNullable):
     item that fails validation fails alone."""
 
     passports: Annotated[list[Any], Field(min_length=1, max_length=100)] = Field(
-        json_schema_extra={"items": {"$ref": "#/components/schemas/CreatePassportBody"}},
+        description="1-100 items, each in the `CreatePassportBody` shape. An item that does "
+        "not fit it is not a 400 for the batch: it fails alone, with its validation errors in "
+        "its result (paths relative to the item).",
         examples=[[CREATE_EXAMPLE]],
     )
     confirmOverage: bool = False

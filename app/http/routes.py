@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from openapi_ui_bundles import swagger_ui
@@ -45,6 +46,7 @@ from app.http.models import (
 from app.http.passport_models import (
     GTIN_SCHEMA_PATTERN,
     BatchOut,
+    BySerialQuery,
     CreatePassportBody,
     CreatePassportsBatchBody,
     DeletedPassportOut,
@@ -82,6 +84,8 @@ class Reply:
     # Representations chosen by `Accept` or a query parameter: media type → model (None: text
     # or binary). When given, it replaces model/content_type.
     alternatives: tuple[tuple[str, type[BaseModel] | None], ...] = ()
+    # OpenAPI links: name → {operationId, parameters?, requestBody?} (stateful fuzzing follows them)
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -244,7 +248,7 @@ PASSPORT_WRITE_400 = Reply(
 )
 
 
-# The by-serial twin of a route with a query model also takes `?gtin=`.
+# A by-serial twin takes `?gtin=` besides its route's query parameters.
 BY_SERIAL_QUERIES: dict[type[BaseModel], type[BaseModel]] = {
     GetPassportQuery: GetBySerialQuery,
     QrQuery: QrBySerialQuery,
@@ -268,7 +272,7 @@ def _passport_twins(route: Route) -> list[Route]:
         summary=route.summary + " (by serial)",
         tag=route.tag,
         body=route.body,
-        query=BY_SERIAL_QUERIES.get(route.query, route.query) if route.query else None,
+        query=BY_SERIAL_QUERIES[route.query] if route.query in BY_SERIAL_QUERIES else BySerialQuery,
         path_params=tuple(PASSPORT_SERIAL if p.name == "id" else p for p in route.path_params),
         replies=twin_replies,
         idempotent=route.idempotent,
@@ -276,6 +280,62 @@ def _passport_twins(route: Route) -> list[Route]:
         optional_body=route.optional_body,
     )
     return [twin, route]
+
+
+PASSPORT_FROM_BODY = {"id": "$response.body#/_id"}
+BY_SERIAL_FROM_BODY = {
+    "serial": "$response.body#/gs1/serialNumber",
+    "gtin": "$response.body#/gs1/gtin",
+}
+
+
+def _follow(operation: str, **extra: Any) -> dict[str, Any]:
+    return {"operationId": operation, "parameters": {**PASSPORT_FROM_BODY, **extra}}
+
+
+# The stateful fuzz walks create → get → field PATCH → the lifecycle chain.
+NEXT_ACTION: dict[str, dict[str, dict[str, Any]]] = {
+    "submit": {"Approve": _follow("v1.passports.approve")},
+    "approve": {
+        "Publish": {**_follow("v1.passports.publish"), "requestBody": {"acceptIncomplete": True}}
+    },
+    "publish": {"Suspend": _follow("v1.passports.suspend")},
+    "suspend": {"Unsuspend": _follow("v1.passports.unsuspend")},
+    "unsuspend": {"Archive": _follow("v1.passports.archive")},
+    "reject": {"Submit": _follow("v1.passports.submit")},
+    "archive": {"Get": _follow("v1.passports.get")},
+}
+CREATED_PASSPORT_LINKS: dict[str, dict[str, Any]] = {
+    "GetPassport": _follow("v1.passports.get"),
+    "GetPassportBySerial": {
+        "operationId": "v1.passports.by_serial.get",
+        "parameters": BY_SERIAL_FROM_BODY,
+    },
+    "SetField": {
+        **_follow("v1.passports.fields.update", key="ratedCapacity"),
+        "requestBody": {"value": 100},
+    },
+    "Submit": _follow("v1.passports.submit"),
+    "Reject": _follow("v1.passports.reject"),
+    "Archive": _follow("v1.passports.archive"),
+    "Delete": _follow("v1.passports.delete"),
+    **{
+        f"{action.capitalize()}BySerial": {
+            "operationId": f"v1.passports.by_serial.{action}",
+            "parameters": BY_SERIAL_FROM_BODY,
+        }
+        for action in ACTIONS
+    },
+    "SetFieldBySerial": {
+        "operationId": "v1.passports.by_serial.fields.update",
+        "parameters": {**BY_SERIAL_FROM_BODY, "key": "ratedCapacity"},
+        "requestBody": {"value": 100},
+    },
+    "DeleteBySerial": {
+        "operationId": "v1.passports.by_serial.delete",
+        "parameters": BY_SERIAL_FROM_BODY,
+    },
+}
 
 
 ACTION_BODIES: dict[Action, type[BaseModel]] = {"publish": PublishBody, "suspend": SuspendBody}
@@ -313,7 +373,12 @@ def _lifecycle_route(action: Action) -> Route:
         optional_body=True,
         idempotent=True,
         replies={
-            200: Reply("The passport after the action.", PassportOut, WRITE_HEADERS),
+            200: Reply(
+                "The passport after the action.",
+                PassportOut,
+                WRITE_HEADERS,
+                links=NEXT_ACTION.get(action, {}),
+            ),
             400: PASSPORT_WRITE_400,
             404: PASSPORT_NOT_FOUND,
             409: _error(
@@ -364,7 +429,9 @@ PASSPORT_ROUTES: list[Route] = [
         body=CreatePassportBody,
         idempotent=True,
         replies={
-            201: Reply("Created.", PassportOut, ("Location", *WRITE_HEADERS)),
+            201: Reply(
+                "Created.", PassportOut, ("Location", *WRITE_HEADERS), links=CREATED_PASSPORT_LINKS
+            ),
             400: PASSPORT_WRITE_400,
             402: Reply(
                 "The plan's passports are all in use: `overage_required` (retry with "
@@ -487,7 +554,12 @@ PASSPORT_ROUTES: list[Route] = [
             body=FieldPatchBody,
             idempotent=True,
             replies={
-                200: Reply("The passport with the field changed.", PassportOut, WRITE_HEADERS),
+                200: Reply(
+                    "The passport with the field changed.",
+                    PassportOut,
+                    WRITE_HEADERS,
+                    links={"Submit": _follow("v1.passports.submit")},
+                ),
                 400: PASSPORT_WRITE_400,
                 404: PASSPORT_NOT_FOUND,
                 409: _error(
@@ -576,7 +648,20 @@ ROUTES: list[Route] = [
         body=CreateProductBody,
         idempotent=True,
         replies={
-            201: Reply("Created.", ProductOut, ("Location", *WRITE_HEADERS)),
+            201: Reply(
+                "Created.",
+                ProductOut,
+                ("Location", *WRITE_HEADERS),
+                links={
+                    "CreatePassport": {
+                        "operationId": "v1.passports.create",
+                        "requestBody": {
+                            "productId": "$response.body#/_id",
+                            "gs1": {"gtin": "04012345000016", "serialNumber": "SN-1"},
+                        },
+                    }
+                },
+            ),
             400: Reply(
                 "Validation error (`validation_error`), unknown category (`template_not_found`), "
                 "malformed JSON (`invalid_json`) or a bad `Idempotency-Key` header "

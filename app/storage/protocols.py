@@ -109,8 +109,7 @@ class DuplicateSerialError(Exception):
 
 class PassportRepository(Protocol):
     async def insert(self, new: NewPassport) -> Passport:
-        """Raises DuplicateSerialError. A key already used for another create (an expired
-        Idempotency-Key used again) is not an error: the passport is stored without it."""
+        """Raises DuplicateSerialError when (gtin, serial) is taken, in any workspace."""
         ...
 
     async def get(self, workspace_id: str, passport_id: str) -> Passport | None: ...

@@ -42,7 +42,7 @@ class MemoryPassportRepository:
     def __init__(self) -> None:
         self._by_id: dict[str, Passport] = {}
         self._by_gs1: dict[tuple[str, str], str] = {}
-        self._by_create_key: dict[CreateKey, str] = {}
+        self._by_create_key: dict[CreateKey, list[str]] = {}
         # Per workspace, (createdAt, id) ascending: read backwards for newest first.
         self._order: dict[str, list[tuple[datetime, str]]] = {}
 
@@ -55,18 +55,13 @@ class MemoryPassportRepository:
     async def insert(self, new: NewPassport) -> Passport:
         if (new.gtin, new.serial_number) in self._by_gs1:
             raise DuplicateSerialError(new.serial_number)
-        create_key: CreateKey | None = None
-        if new.created_by_key is not None:
-            create_key = (new.workspace_id, new.created_by_key, new.batch_index)
-            if create_key in self._by_create_key:
-                # An Idempotency-Key used again after its record expired: store without it.
-                new = dataclasses.replace(new, created_by_key=None, batch_index=None)
-                create_key = None
         passport = Passport.from_new(new_id(), new)
         self._by_id[passport.id] = passport
         self._by_gs1[(passport.gtin, passport.serial_number)] = passport.id
-        if create_key is not None:
-            self._by_create_key[create_key] = passport.id
+        if new.created_by_key is not None:
+            self._by_create_key.setdefault(
+                (new.workspace_id, new.created_by_key, new.batch_index), []
+            ).append(passport.id)
         bisect.insort(
             self._order.setdefault(passport.workspace_id, []), (passport.created_at, passport.id)
         )
@@ -98,8 +93,10 @@ class MemoryPassportRepository:
     async def created_under_key(self, workspace_id: str, key: str) -> list[Passport]:
         found = [
             self._by_id[passport_id]
-            for (ws, k, _), passport_id in self._by_create_key.items()
-            if ws == workspace_id and k == key and passport_id in self._by_id
+            for (ws, k, _), passport_ids in self._by_create_key.items()
+            if ws == workspace_id and k == key
+            for passport_id in passport_ids
+            if passport_id in self._by_id
         ]
         return sorted(found, key=lambda p: -1 if p.batch_index is None else p.batch_index)
 
@@ -188,9 +185,8 @@ class MemoryPassportRepository:
         del self._by_id[passport_id]
         del self._by_gs1[(passport.gtin, passport.serial_number)]
         if passport.created_by_key is not None:
-            self._by_create_key.pop(
-                (workspace_id, passport.created_by_key, passport.batch_index), None
-            )
+            create_key = (workspace_id, passport.created_by_key, passport.batch_index)
+            self._by_create_key[create_key].remove(passport.id)
         ordered = self._order[workspace_id]
         del ordered[bisect.bisect_left(ordered, (passport.created_at, passport.id))]
         return passport

@@ -57,9 +57,11 @@ INDEXES = [
         [("workspaceId", ASCENDING), (SERIAL, ASCENDING), (GTIN, ASCENDING)],
         name="ws_serial_gtin",
     ),
+    # Lease takeovers find what a dead run created under its key. Not unique (the contract says
+    # unique partial): the global (gtin, serial) key already stops a retried item from being
+    # inserted twice, and a key may come back after its 24 h record expired.
     IndexModel(
         [("workspaceId", ASCENDING), ("createdByKey", ASCENDING), ("batchIndex", ASCENDING)],
-        unique=True,
         partialFilterExpression={"createdByKey": {"$exists": True}},
         name="ws_created_by_key",
     ),
@@ -196,17 +198,7 @@ class MongoPassportRepository:
         try:
             await self._collection.insert_one(doc)
         except DuplicateKeyError as exc:
-            if await self.find_global(new.gtin, new.serial_number) is not None:
-                raise DuplicateSerialError(new.serial_number) from exc
-            # The key was used for a create before (an Idempotency-Key reused after its record
-            # expired): store the passport without it.
-            doc.pop("createdByKey", None)
-            doc.pop("batchIndex", None)
-            try:
-                await self._collection.insert_one(doc)
-            except DuplicateKeyError as again:
-                raise DuplicateSerialError(new.serial_number) from again
-            return from_document(doc)
+            raise DuplicateSerialError(new.serial_number) from exc
         return from_document(doc)
 
     @translate_errors
@@ -224,7 +216,9 @@ class MongoPassportRepository:
         selector: dict[str, Any] = {"workspaceId": oid(workspace_id), SERIAL: serial}
         if gtin is not None:
             selector[GTIN] = gtin
-        cursor = self._collection.find(selector).sort([(SERIAL, 1), (GTIN, 1)]).limit(limit)
+            doc = await self._collection.find_one(selector)
+            return [] if doc is None else [from_document(doc)]
+        cursor = self._collection.find(selector).sort(GTIN, ASCENDING).limit(limit)
         return [from_document(doc) async for doc in cursor]
 
     @translate_errors
@@ -236,7 +230,7 @@ class MongoPassportRepository:
     async def created_under_key(self, workspace_id: str, key: str) -> list[Passport]:
         cursor = self._collection.find(
             {"workspaceId": oid(workspace_id), "createdByKey": key}
-        ).sort([("createdByKey", 1), ("batchIndex", 1)])
+        ).sort("batchIndex", ASCENDING)
         return [from_document(doc) async for doc in cursor]
 
     @translate_errors
