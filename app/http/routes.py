@@ -272,7 +272,7 @@ def _passport_twins(route: Route) -> list[Route]:
         summary=route.summary + " (by serial)",
         tag=route.tag,
         body=route.body,
-        query=BY_SERIAL_QUERIES[route.query] if route.query in BY_SERIAL_QUERIES else BySerialQuery,
+        query=BY_SERIAL_QUERIES.get(route.query, BySerialQuery) if route.query else BySerialQuery,
         path_params=tuple(PASSPORT_SERIAL if p.name == "id" else p for p in route.path_params),
         replies=twin_replies,
         idempotent=route.idempotent,
