@@ -64,8 +64,8 @@ def live_server(
         **{k: v for k, v in os.environ.items() if k != "MONGODB_URI"},
         "PORT": str(port),
         "BOOTSTRAP_FILE": str(bootstrap),
-        # Each live server gets its own embedded database: the default (./var/db) would carry
-        # one run's products into the next (and one test's into another's).
+        # Each live server gets its own embedded database: one run's data (the fuzz creates
+        # the seed product) must not leak into the next test or the next `make test`.
         "EMBEDDED_DB_PATH": str(tmp_path / "db"),
         **environment,
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 from openapi_spec_validator import validate
 
+from app.domain.passports import ACTIONS
 from app.http.openapi import build_openapi, render_openapi
 from app.http.routes import ROUTES
 from tests.conftest import Api
@@ -104,6 +105,36 @@ def test_schemas_use_json_schema_keywords_only() -> None:
 
     walk(build_openapi(), "$")
     assert leaked == []
+
+
+def test_passport_routes_are_documented_with_links() -> None:
+    document = json.loads(render_openapi())
+    paths = document["paths"]
+    base = "/api/v1/passports"
+    for suffix in ("/{id}", "/{id}/fields/{key}", *(f"/{{id}}/{a}" for a in ACTIONS)):
+        assert base + suffix in paths
+        assert base + suffix.replace("{id}", "by-serial/{serial}") in paths
+    create = paths[base]["post"]
+    assert {"201", "400", "402", "404", "409", "429"} <= set(create["responses"])
+    links = create["responses"]["201"]["links"]
+    assert links["GetPassport"]["parameters"] == {"id": "$response.body#/_id"}
+    assert links["SetField"]["operationId"] == "v1.passports.fields.update"
+    submit = paths[base + "/{id}/submit"]["post"]
+    assert submit["requestBody"]["required"] is False  # optional bodies
+    assert "Approve" in submit["responses"]["200"]["links"]
+    product_links = paths["/api/v1/products"]["post"]["responses"]["201"]["links"]
+    assert product_links["CreatePassport"]["operationId"] == "v1.passports.create"
+    by_serial = paths[base + "/by-serial/{serial}"]["get"]
+    assert {p.get("name") for p in by_serial["parameters"]} >= {
+        "serial",
+        "gtin",
+        "format",
+        "lang",
+    }
+    listed = {p.get("name") for p in paths[base]["get"]["parameters"]} - {None}
+    assert listed == {
+        "page", "limit", "productId", "status", "search", "showArchived", "cursor",
+    }  # fmt: skip
 
 
 def _schema_branches(schema: dict[str, Any], schemas: dict[str, Any]) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ JEWELRY_REQUIRED = {
     "manufacturerName": "Acme",
     "manufacturerAddress": "Main St 1, Berlin",
 }
-NOT_FOUND = {"error": "Passport not found", "code": "not_found"}
+NOT_FOUND = {"error": "Passport not found", "message": "Passport not found", "code": "not_found"}
 
 
 async def jewelry_passport(api: Api, serial: str = "J-1", **product: Any) -> dict[str, Any]:
@@ -106,6 +106,7 @@ async def test_by_serial_resolves_within_the_workspace(api: Api) -> None:
     assert ambiguous.status == 409
     assert await ambiguous.json() == {
         "error": "Serial number exists under more than one GTIN; pass ?gtin= to choose",
+        "message": "Serial number exists under more than one GTIN; pass ?gtin= to choose",
         "code": "ambiguous_serial",
         "details": {"gtins": sorted([GTIN, gtin14(5)])},
     }
@@ -266,6 +267,7 @@ async def test_field_patch_order_body_then_404_then_409_then_key(api: Api) -> No
     assert locked.status == 409
     assert await locked.json() == {
         "error": "Passport is archived and can no longer be changed",
+        "message": "Passport is archived and can no longer be changed",
         "code": "passport_locked",
     }
 
@@ -293,6 +295,7 @@ async def test_the_whole_chain(api: Api) -> None:
     assert gate.status == 409
     assert await gate.json() == {
         "error": "Required fields are missing",
+        "message": "Required fields are missing",
         "code": "passport_incomplete",
         "details": {
             "missingFields": ["productName", "manufacturerName", "manufacturerAddress"],
@@ -318,6 +321,7 @@ async def test_the_whole_chain(api: Api) -> None:
     assert refused.status == 409
     assert await refused.json() == {
         "error": "Cannot submit a passport in status archived",
+        "message": "Cannot submit a passport in status archived",
         "code": "invalid_transition",
         "details": {"status": "archived", "action": "submit", "allowedFrom": ["draft"]},
     }
@@ -466,6 +470,7 @@ async def test_published_once_is_not_deletable(api: Api) -> None:
     assert response.status == 409
     assert await response.json() == {
         "error": "Only passports that were never published can be deleted",
+        "message": "Only passports that were never published can be deleted",
         "code": "passport_not_deletable",
         "reason": "Passport is published; archive it instead",
         "details": {"status": "published"},
@@ -485,6 +490,7 @@ async def test_free_plan_cannot_delete_passports(make_api: AppFactory) -> None:
         message = "Your plan does not allow deleting passports. Archive the passport instead."
         assert await response.json() == {
             "error": message,
+            "message": message,
             "code": "plan_forbidden",
             "reason": message,
         }

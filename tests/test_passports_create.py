@@ -23,7 +23,7 @@ from tests.conftest import Api, AppFactory, add_tenant
 from tests.passport_helpers import GTIN, create_passport, gtin14, passport_body
 
 PASSPORTS = "/api/v1/passports"
-NOT_FOUND = {"error": "Passport not found", "code": "not_found"}
+NOT_FOUND = {"error": "Passport not found", "message": "Passport not found", "code": "not_found"}
 PARTY = {"legalName": "Acme GmbH", "gln": "4012345000009", "country": "DE"}
 
 
@@ -188,7 +188,11 @@ async def test_invalid_bodies_are_400_at_their_path(api: Api, body: Any, path: s
 async def test_unknown_and_foreign_products_are_404(api: Api) -> None:
     response = await api.call("POST", PASSPORTS, passport_body("0123456789abcdef01234567"))
     assert response.status == 404
-    assert await response.json() == {"error": "Product not found", "code": "not_found"}
+    assert await response.json() == {
+        "error": "Product not found",
+        "message": "Product not found",
+        "code": "not_found",
+    }
     other = await add_tenant(api.storage, name="Other")
     theirs = await api.create_product()
     response = await api.call("POST", PASSPORTS, passport_body(theirs["_id"]), tenant=other)
@@ -202,6 +206,7 @@ async def test_archived_product_refuses_new_passports_until_reactivated(api: Api
     assert response.status == 409
     assert await response.json() == {
         "error": "Product is archived; new passports cannot be created for it",
+        "message": "Product is archived; new passports cannot be created for it",
         "code": "product_archived",
     }
     await api.call("PATCH", f"/api/v1/products/{product['_id']}", {"status": "active"})
@@ -218,6 +223,7 @@ async def test_gtin_belongs_to_the_first_workspace(api: Api) -> None:
     assert response.status == 409
     assert await response.json() == {
         "error": "GTIN is registered to another workspace",
+        "message": "GTIN is registered to another workspace",
         "code": "gtin_taken",
     }
     # The owner keeps using it, under any serial and product.
@@ -232,6 +238,7 @@ async def test_duplicate_serial_is_409_and_case_sensitive(api: Api) -> None:
     assert response.status == 409
     assert await response.json() == {
         "error": "Serial number already exists for this GTIN",
+        "message": "Serial number already exists for this GTIN",
         "code": "duplicate_serial",
     }
     await create_passport(api, product["_id"], "SN-1")
@@ -270,9 +277,13 @@ async def test_overage_needs_confirmation(make_api: AppFactory) -> None:
         await create_passport(api, product["_id"], serial)
     response = await api.call("POST", PASSPORTS, passport_body(product["_id"], "C"))
     assert response.status == 402
+    text = (
+        "Plan includes 2 passports and all are in use. Retry with confirmOverage: true "
+        "to accept the overage charge."
+    )
     assert await response.json() == {
-        "error": "Plan includes 2 passports and all are in use. Retry with confirmOverage: true "
-        "to accept the overage charge.",
+        "error": text,
+        "message": text,
         "code": "overage_required",
         "details": {"plan": "small", "maxDpps": 2, "held": 2, "requested": 1},
     }
@@ -294,9 +305,12 @@ async def test_free_plan_has_no_overage(make_api: AppFactory) -> None:
             "POST", PASSPORTS, passport_body(product["_id"], "D", confirmOverage=confirm)
         )
         assert response.status == 402
+        text = (
+            "Plan includes 3 passports and all are in use. Upgrade the plan or archive a passport."
+        )
         assert await response.json() == {
-            "error": "Plan includes 3 passports and all are in use. Upgrade the plan or archive "
-            "a passport.",
+            "error": text,
+            "message": text,
             "code": "dpp_quota_exhausted",
             "details": {"plan": "free", "maxDpps": 3, "held": 3, "requested": 1},
         }
@@ -396,6 +410,7 @@ async def test_batch_creates_in_index_order_and_reports_each_item(make_api: AppF
         "index": 1,
         "status": "error",
         "error": "Serial number already exists for this GTIN",
+        "message": "Serial number already exists for this GTIN",
         "code": "duplicate_serial",
     }
     assert results[2]["code"] == "validation_error"

@@ -16,6 +16,7 @@ from app.domain.qr_codes import HEX_RGB, HEX_RGBA
 from app.http.models import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    MESSAGE_TEXT,
     NO_CONTROL_CHARS,
     NO_CONTROL_CHARS_MULTILINE,
     ErrorOut,
@@ -360,6 +361,7 @@ class BatchItemOut(BaseModel):
     status: Literal["created", "error"]
     data: PassportOut | None = None
     error: str | None = None
+    message: str | None = Field(default=None, description=MESSAGE_TEXT)
     code: str | None = None
     details: dict[str, Any] | None = None
 
@@ -395,6 +397,7 @@ class QuotaDetails(BaseModel):
 
 class QuotaErrorOut(BaseModel):
     error: str
+    message: str = Field(description=MESSAGE_TEXT)
     code: Literal["overage_required", "dpp_quota_exhausted"]
     details: QuotaDetails
 

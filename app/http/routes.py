@@ -657,7 +657,11 @@ ROUTES: list[Route] = [
                         "operationId": "v1.passports.create",
                         "requestBody": {
                             "productId": "$response.body#/_id",
-                            "gs1": {"gtin": "04012345000016", "serialNumber": "SN-1"},
+                            # The product id is a fresh, valid AI 21 serial.
+                            "gs1": {
+                                "gtin": "04012345000016",
+                                "serialNumber": "$response.body#/_id",
+                            },
                         },
                     }
                 },
