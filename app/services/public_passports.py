@@ -8,7 +8,7 @@ from datetime import datetime
 
 from app.domain.clock import format_timestamp, utc_now
 from app.domain.errors import PassportGone, PassportNotFound, PassportSuspended, ValidationFailed
-from app.domain.gtin import gtin_problem
+from app.domain.gtin import gtin_problem, normalize_gtin
 from app.domain.public_passport import PublicPassport, public_passport, resolver_answer
 from app.domain.templates import TemplateCatalog
 from app.storage.protocols import PassportRepository, ProductRepository
@@ -30,10 +30,10 @@ class PublicPassports:
     async def resolve(self, gtin: str, serial: str) -> PublicPassport:
         """The public view of a published passport. Raises ValidationFailed (GTIN, 400),
         PassportNotFound (404), PassportSuspended (423) or PassportGone (410)."""
-        problem = gtin_problem(gtin)
-        if problem is not None:
-            raise ValidationFailed({"gtin": [problem]})
-        passport = await self._passports.find_global(gtin.zfill(14), serial)
+        gtin14 = normalize_gtin(gtin)
+        if gtin14 is None:
+            raise ValidationFailed({"gtin": [gtin_problem(gtin) or "Invalid GTIN"]})
+        passport = await self._passports.find_global(gtin14, serial)
         now = self._clock()
         answer = resolver_answer(passport, now)
         if answer == "suspended":
