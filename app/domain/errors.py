@@ -356,3 +356,26 @@ class PassportNotDeletable(ApiError):
             details={"status": status},
             extra={"reason": f"Passport is {status}; archive it instead"},
         )
+
+
+class PassportSuspended(ApiError):
+    """The resolver's 423: no fields and no reason, only when it was suspended."""
+
+    status = 423
+    code = "passport_suspended"
+    message = "This passport is suspended"
+
+    def __init__(self, suspended_at: str | None) -> None:
+        super().__init__(details={"suspendedAt": suspended_at})
+
+    def body(self) -> dict[str, Any]:
+        # details is always present, even when suspendedAt is unknown (null).
+        return {**super().body(), "details": self.details}
+
+
+class PassportGone(ApiError):
+    """The resolver's 410: archived or expired after having been public."""
+
+    status = 410
+    code = "passport_gone"
+    message = "This passport has been withdrawn"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -19,6 +20,7 @@ from app.http.app_keys import (
     TEMPLATE_DOCUMENTS,
     Services,
 )
+from app.http.html import setup_html
 from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
 from app.http.middlewares import auth_middleware, request_context_middleware
@@ -32,6 +34,7 @@ from app.services.images import ImageService
 from app.services.passports import PassportService
 from app.services.plans import PlanBook
 from app.services.products import ProductService
+from app.services.public_passports import PublicPassports
 from app.services.seeding import ensure_reference_data
 from app.services.tenants import FirstAccess, bootstrap_tenants
 from app.services.write_pipeline import WritePipeline
@@ -64,6 +67,7 @@ def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalo
             IdempotencyGuard(storage.idempotency, lease_seconds=settings.idempotency_lease_seconds),
             DailyBudget(storage.usage, plans, "writes"),
         ),
+        public_passports=PublicPassports(storage.passports, storage.products, catalog),
     )
 
 
@@ -129,5 +133,6 @@ def create_app(
     app[IN_FLIGHT] = InFlightRequests()
     app[METRICS] = Metrics(app[IN_FLIGHT])
     app.cleanup_ctx.append(storage_context(storage, on_first_access))
-    setup_routes(app)
+    setup_html(app)
+    setup_routes(app, public_base_path=urlsplit(settings.base_url).path.rstrip("/"))
     return app

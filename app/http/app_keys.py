@@ -16,6 +16,7 @@ from app.services.daily_budget import DailyBudget
 from app.services.images import ImageService
 from app.services.passports import PassportService
 from app.services.products import ProductService
+from app.services.public_passports import PublicPassports
 from app.services.write_pipeline import WritePipeline
 from app.settings import Settings
 from app.storage.protocols import Storage
@@ -32,6 +33,7 @@ class Services:
     passports: PassportService
     reads: DailyBudget  # the per-plan read cap (no plan seeds one by default)
     writes: WritePipeline
+    public_passports: PublicPassports  # the GS1 Digital Link resolver (no workspace)
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -37,9 +37,25 @@ HEADER_DOCS: dict[str, dict[str, Any]] = {
     },
     "ETag": {"description": "Entity tag of the image bytes.", "schema": {"type": "string"}},
     "Cache-Control": {
-        "description": "`public, max-age=31536000, immutable`.",
+        "description": "Images: `public, max-age=31536000, immutable`; published passport "
+        "pages: `public, max-age=60`; resolver notices: `no-store`.",
         "schema": {"type": "string"},
     },
+    "Vary": {
+        "description": "`Accept`: the representation depends on it.",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'The linkset: `<…?linkType=linkset>; rel="linkset"; '
+        'type="application/linkset+json"`.',
+        "schema": {"type": "string"},
+    },
+    "Content-Security-Policy": {
+        "description": "`default-src 'none'; img-src * data:; style-src 'unsafe-inline'` "
+        "(no scripts).",
+        "schema": {"type": "string"},
+    },
+    "X-Content-Type-Options": {"description": "`nosniff`.", "schema": {"type": "string"}},
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored response of an earlier request.",
         "schema": {"type": "string", "enum": ["true"]},
@@ -55,10 +71,23 @@ def _models() -> list[tuple[type[BaseModel], Literal["validation", "serializatio
         for reply in route.replies.values():
             if reply.model is not None:
                 found.setdefault(reply.model, "serialization")
+            for _, model in reply.alternatives:
+                if model is not None:
+                    found.setdefault(model, "serialization")
     return list(found.items())
 
 
+def _schema(media_type: str, model: type[BaseModel] | None) -> dict[str, Any]:
+    if model is not None:
+        return {"$ref": REF.format(model=model.__name__)}
+    if media_type.startswith("text/") or media_type.endswith("+xml"):
+        return {"type": "string"}
+    return {}  # binary
+
+
 def _content(reply: Reply) -> dict[str, Any]:
+    if reply.alternatives:
+        return {media: {"schema": _schema(media, model)} for media, model in reply.alternatives}
     if isinstance(reply.content_type, tuple):  # binary alternatives (images)
         return {media: {"schema": {}} for media in reply.content_type}
     if reply.content_type in ("text/html", "text/plain"):

@@ -12,6 +12,7 @@ from app.domain.gtin import SERIAL_PATTERN, gln_problem, gtin_problem, serial_pr
 from app.domain.ids import OBJECT_ID_PATTERN
 from app.domain.locales import EU_LOCALES, is_iso_3166_alpha_2
 from app.domain.passports import FIELD_SOURCES, MAX_SUSPENSION_REASON, PASSPORT_STATUSES
+from app.domain.qr_codes import HEX_RGB, HEX_RGBA
 from app.http.models import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
@@ -405,3 +406,157 @@ class ReasonErrorOut(ErrorOut):
     """An error with a `reason` (plan_forbidden, passport_not_deletable)."""
 
     reason: str | None = None
+
+
+# --- Passport QR codes (passports-api §10) -----------------------------------------------------
+
+
+class QrQuery(_OptionalNotNullable):
+    """GET /api/v1/passports/{id}/qr query parameters; any other parameter is a 400."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["svg", "png", "json"] = Field(
+        default="svg",
+        description="`svg` (image/svg+xml), `png` (image/png, 8 px per module) or `json` "
+        '(`{"result": "<svg…>", "digitalLinkUri": "…"}`).',
+    )
+    color: str | None = Field(
+        default=None,
+        pattern=f"^{HEX_RGB}$",
+        description="Module colour, 6 hex digits (`RRGGBB`, no `#`). Default black.",
+    )
+    backgroundColor: str | None = Field(
+        default=None,
+        pattern=f"^{HEX_RGBA}$",
+        description="Background, 6 or 8 hex digits (`RRGGBB` or `RRGGBBAA`). Default transparent.",
+    )
+    useCompanyBranding: Literal["true", "false"] | None = Field(
+        default=None,
+        description="Accepted for TracePass clients; no effect (no branding in this service).",
+    )
+
+
+class QrBySerialQuery(QrQuery, BySerialQuery):
+    """The by-serial twin also takes `gtin` (to choose among GTINs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class QrJsonOut(BaseModel):
+    result: str = Field(description="The standalone SVG, as `format=svg` serves it.")
+    digitalLinkUri: str = Field(description="What the code encodes, byte for byte.")
+
+
+# --- The public resolver (passports-api §11) ---------------------------------------------------
+
+
+class ResolverQuery(_OptionalNotNullable):
+    """Documented parameters of the resolver; any other parameter is ignored (scanner tags)."""
+
+    linkType: str | None = Field(
+        default=None,
+        description="`linkset` (or GS1's `all`) answers the RFC 9264 linkset whatever `Accept` "
+        "says; other values are ignored.",
+    )
+    lang: str | None = Field(
+        default=None,
+        description="Preferred language. Never an error; translations are not kept in this "
+        "version, so values are shown as stored, with English labels.",
+    )
+
+
+class PublicGs1Out(BaseModel):
+    gtin: str = Field(examples=["04012345000016"])
+    serialNumber: str = Field(examples=["BP-48V-100-000001"])
+    digitalLinkUri: str = Field(
+        examples=["https://dpp.example.com/01/04012345000016/21/BP-48V-100-000001"]
+    )
+
+
+class PublicProductOut(BaseModel):
+    name: str
+    model: str
+    category: str
+    categoryLabel: str
+    imageUrls: list[str]
+
+
+class PublicFieldOut(BaseModel):
+    key: str
+    label: str
+    value: Any = Field(description="The stored value (public fields with a value only).")
+    unit: str | None
+
+
+class PublicGroupOut(BaseModel):
+    key: str
+    label: str
+    fields: list[PublicFieldOut]
+
+
+class PublicPassportOut(BaseModel):
+    """`application/json`: the public view. No ids, provenance, parties or non-public fields."""
+
+    gs1: PublicGs1Out
+    status: Literal["published"]
+    publishedAt: str | None
+    sourceLocale: str
+    product: PublicProductOut
+    groups: list[PublicGroupOut]
+
+
+class PropertyValueOut(BaseModel):
+    type_: Literal["PropertyValue"] = Field(alias="@type")
+    propertyID: str
+    name: str
+    value: Any = Field(description='Arrays and objects as JSON literals (`"@type": "@json"`).')
+    unitText: str | None = None
+
+
+class PublicPassportJsonLdOut(BaseModel):
+    """`application/ld+json`: a schema.org IndividualProduct."""
+
+    context: Literal["https://schema.org"] = Field(alias="@context")
+    type_: Literal["IndividualProduct"] = Field(alias="@type")
+    id_: str = Field(alias="@id", description="The Digital Link URI.")
+    url: str
+    name: str
+    model: str
+    category: str
+    gtin: str
+    serialNumber: str
+    image: list[str]
+    additionalProperty: list[PropertyValueOut]
+
+
+class LinkTargetOut(BaseModel):
+    href: str
+    type: Literal["text/html"]
+    title: str | None = None
+
+
+class LinkContextOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    anchor: str
+    defaultLink: list[LinkTargetOut] = Field(alias="https://gs1.org/voc/defaultLink")
+    pip: list[LinkTargetOut] = Field(alias="https://gs1.org/voc/pip")
+
+
+class LinksetOut(BaseModel):
+    """`application/linkset+json` (RFC 9264): the passport page as GS1 default link and
+    product information page."""
+
+    linkset: list[LinkContextOut]
+
+
+class SuspendedDetails(BaseModel):
+    suspendedAt: str | None
+
+
+class PassportSuspendedOut(BaseModel):
+    error: Literal["This passport is suspended"]
+    message: Literal["This passport is suspended"]
+    code: Literal["passport_suspended"]
+    details: SuspendedDetails

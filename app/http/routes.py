@@ -14,7 +14,16 @@ from app.domain.gtin import SERIAL_PATTERN
 from app.domain.ids import OBJECT_ID_PATTERN
 from app.domain.media import IMAGE_NAME_PATTERN, MEDIA_PATH
 from app.domain.passports import ACTIONS, TRANSITIONS, Action
-from app.http.handlers import docs, images, passports, probes, products, templates
+from app.http.handlers import (
+    docs,
+    images,
+    passport_qr,
+    passports,
+    probes,
+    products,
+    resolver,
+    templates,
+)
 from app.http.models import (
     BadRequestOut,
     CreateProductBody,
@@ -35,6 +44,7 @@ from app.http.models import (
     ValidationErrorOut,
 )
 from app.http.passport_models import (
+    GTIN_SCHEMA_PATTERN,
     BatchOut,
     BySerialQuery,
     CreatePassportBody,
@@ -44,13 +54,21 @@ from app.http.passport_models import (
     FieldPatchBody,
     GetBySerialQuery,
     GetPassportQuery,
+    LinksetOut,
     ListPassportsQuery,
     PassportFullOut,
     PassportListOut,
     PassportOut,
+    PassportSuspendedOut,
+    PublicPassportJsonLdOut,
+    PublicPassportOut,
     PublishBody,
+    QrBySerialQuery,
+    QrJsonOut,
+    QrQuery,
     QuotaErrorOut,
     ReasonErrorOut,
+    ResolverQuery,
     SuspendBody,
 )
 
@@ -63,6 +81,9 @@ class Reply:
     model: type[BaseModel] | None = None
     headers: tuple[str, ...] = ()
     content_type: str | tuple[str, ...] = "application/json"  # a tuple: binary alternatives
+    # Representations chosen by `Accept` or a query parameter: media type → model (None: text
+    # or binary). When given, it replaces model/content_type.
+    alternatives: tuple[tuple[str, type[BaseModel] | None], ...] = ()
     # OpenAPI links: name → {operationId, parameters?, requestBody?} (stateful fuzzing follows them)
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -90,6 +111,8 @@ class Route:
     replies: dict[int, Reply] = field(default_factory=dict)
     idempotent: bool = False  # honours Idempotency-Key
     description: str = ""
+    # Served under the path of PUBLIC_BASE_URL (the GS1 Digital Link resolver), not at the root.
+    under_public_base_path: bool = False
     optional_body: bool = False  # a missing or empty body means `{}`
 
     @property
@@ -132,6 +155,78 @@ JSON_BODY_ERRORS = {
     415: _error("Content-Type is not application/json (`unsupported_media_type`)."),
 }
 
+RESOLVER_PATH = "/01/{gtin}/21/{serial}"
+RESOLVER_DESCRIPTION = (
+    "The URI a passport's QR code encodes (`gs1.digitalLinkUri`), under the path of "
+    "`PUBLIC_BASE_URL`. No authentication, no budgets; unknown query parameters are ignored. "
+    "The representation follows `Accept` (q-values honoured; none, `*/*` or anything else → "
+    "HTML): `text/html` the page, `application/json` the public view, `application/ld+json` a "
+    "schema.org IndividualProduct, `application/linkset+json` (or `?linkType=linkset`) an "
+    "RFC 9264 linkset; `Vary: Accept`. Only public template fields that hold a value appear. "
+    "`404` for passports that were never public, `423` while suspended, `410` once archived "
+    "or expired after publication; browsers get a small HTML notice, other clients the JSON "
+    "error body (`Cache-Control: no-store`)."
+)
+RESOLVER_PARAMS = (
+    PathParam(
+        "gtin",
+        "GTIN-8, -12, -13 or -14 (normalised to 14 digits; a bad check digit is a 400).",
+        GTIN_SCHEMA_PATTERN,
+    ),
+    PathParam(
+        "serial",
+        "The serial number (GS1 AI 21), percent-encoded as one path segment (`/` as `%2F`).",
+        SERIAL_PATTERN,
+    ),
+)
+RESOLVER_PAGE_HEADERS = (
+    "Cache-Control",
+    "Vary",
+    "Link",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+)
+RESOLVER_NOTICE_HEADERS = (
+    "Cache-Control",
+    "Vary",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+)
+
+
+def _notice(description: str, model: type[BaseModel] = ErrorOut) -> Reply:
+    return Reply(
+        description,
+        headers=RESOLVER_NOTICE_HEADERS,
+        alternatives=(("text/html", None), ("application/json", model)),
+    )
+
+
+RESOLVER_REPLIES = {
+    200: Reply(
+        "The published passport, in the negotiated representation.",
+        headers=RESOLVER_PAGE_HEADERS,
+        alternatives=(
+            ("text/html", None),
+            ("application/json", PublicPassportOut),
+            ("application/ld+json", PublicPassportJsonLdOut),
+            ("application/linkset+json", LinksetOut),
+        ),
+    ),
+    400: _notice(
+        "The GTIN is not a valid GTIN-8/12/13/14 (`validation_error`).", ValidationErrorOut
+    ),
+    404: _notice("No such passport, or one that was never published (`not_found`)."),
+    410: _notice("Withdrawn: archived or expired after publication (`passport_gone`)."),
+    423: _notice(
+        "Suspended by its publisher; no fields and no reason (`passport_suspended`).",
+        PassportSuspendedOut,
+    ),
+}
+RESOLVER_HEAD_REPLIES = {
+    status: Reply(reply.description, headers=reply.headers, content_type=())
+    for status, reply in RESOLVER_REPLIES.items()
+}
 # -- passports (passports contract §1-§9) ------------------------------------------------------
 
 PASSPORT_ID = PathParam("id", "The passport's id (24 hex characters).", f"^{OBJECT_ID_PATTERN}$")
@@ -153,9 +248,15 @@ PASSPORT_WRITE_400 = Reply(
 )
 
 
-def _passport_twins(route: Route, twin_query: type[BaseModel] | None = None) -> list[Route]:
-    """A `/{id}` route and its `/by-serial/{serial}` twin (same handler; ?gtin= chooses).
-    `twin_query` documents the twin's query (default: the route's plus `gtin`)."""
+# A by-serial twin takes `?gtin=` besides its route's query parameters.
+BY_SERIAL_QUERIES: dict[type[BaseModel], type[BaseModel]] = {
+    GetPassportQuery: GetBySerialQuery,
+    QrQuery: QrBySerialQuery,
+}
+
+
+def _passport_twins(route: Route) -> list[Route]:
+    """A `/{id}` route and its `/by-serial/{serial}` twin (same handler; ?gtin= chooses)."""
     twin_replies = dict(route.replies)
     conflict = twin_replies.get(409)
     twin_replies[409] = _error(
@@ -171,8 +272,7 @@ def _passport_twins(route: Route, twin_query: type[BaseModel] | None = None) -> 
         summary=route.summary + " (by serial)",
         tag=route.tag,
         body=route.body,
-        query=twin_query
-        or (GetBySerialQuery if route.query is GetPassportQuery else BySerialQuery),
+        query=BY_SERIAL_QUERIES.get(route.query, BySerialQuery) if route.query else BySerialQuery,
         path_params=tuple(PASSPORT_SERIAL if p.name == "id" else p for p in route.path_params),
         replies=twin_replies,
         idempotent=route.idempotent,
@@ -396,6 +496,39 @@ PASSPORT_ROUTES: list[Route] = [
             query=GetPassportQuery,
             replies={
                 200: Reply("The passport.", PassportFullOut),
+                400: Reply("A query parameter is invalid or unknown.", ValidationErrorOut),
+                404: PASSPORT_NOT_FOUND,
+                429: READ_CAPPED,
+                **COMMON_V1_REPLIES,
+            },
+        )
+    ),
+    *_passport_twins(
+        Route(
+            "GET",
+            "/api/v1/passports/{id}/qr",
+            passport_qr.passport_qr,
+            name="v1.passports.qr",
+            summary="A passport's QR code (its GS1 Digital Link URI)",
+            tag="Passports",
+            description=(
+                "Encodes `gs1.digitalLinkUri` byte for byte: error correction M, a 4-module "
+                "quiet zone, black on transparent unless `color`/`backgroundColor` say "
+                "otherwise. Rendered in every status, so labels can be printed before "
+                "publishing. A read: no write budget."
+            ),
+            path_params=(PASSPORT_ID,),
+            query=QrQuery,
+            replies={
+                200: Reply(
+                    "The code: SVG (standalone, with a viewBox), PNG (8 px per module) or "
+                    "JSON with the SVG and the URI.",
+                    alternatives=(
+                        ("image/svg+xml", None),
+                        ("image/png", None),
+                        ("application/json", QrJsonOut),
+                    ),
+                ),
                 400: Reply("A query parameter is invalid or unknown.", ValidationErrorOut),
                 404: PASSPORT_NOT_FOUND,
                 429: READ_CAPPED,
@@ -762,6 +895,22 @@ ROUTES: list[Route] = [
             404: _error("No such image (`not_found`)."),
         },
     ),
+    *(
+        Route(
+            method,
+            RESOLVER_PATH,
+            resolver.resolve,
+            name=f"public.resolver.{method.lower()}",
+            summary=f"GS1 Digital Link resolver: a passport's public page ({method})",
+            tag="Public passports",
+            description=RESOLVER_DESCRIPTION,
+            query=ResolverQuery,
+            path_params=RESOLVER_PARAMS,
+            replies=RESOLVER_REPLIES if method == "GET" else RESOLVER_HEAD_REPLIES,
+            under_public_base_path=True,
+        )
+        for method in ("GET", "HEAD")
+    ),
     Route(
         "GET",
         "/healthz",
@@ -821,7 +970,9 @@ ROUTES: list[Route] = [
 ]
 
 
-def setup_routes(app: web.Application) -> None:
+def setup_routes(app: web.Application, public_base_path: str = "") -> None:
+    """`public_base_path`: the path of PUBLIC_BASE_URL (`/dpp` for `https://x.example/dpp`)."""
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler, name=route.name)
+        path = public_base_path + route.path if route.under_public_base_path else route.path
+        app.router.add_route(route.method, path, route.handler, name=route.name)
     app.router.add_static(docs.ASSETS, swagger_ui.static_path, name="docs.assets")
