@@ -349,11 +349,25 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def make_oauth(make_api: AppFactory) -> AsyncIterator[Callable[..., Awaitable[OAuthApp]]]:
+async def make_oauth(
+    make_api: AppFactory, aiohttp_client: Any
+) -> AsyncIterator[Callable[..., Awaitable[OAuthApp]]]:
     async def factory(
-        *, role: str = "editor", public: bool = True, api: Api | None = None, **settings: Any
+        *,
+        role: str = "editor",
+        public: bool = True,
+        like: OAuthApp | None = None,
+        **settings: Any,
     ) -> OAuthApp:
-        built = api if api is not None else await make_api(**settings)
+        """A user with `role` in the tenant's workspace and a client; `like`: another instance
+        of that app (same storage, tenant, user and client) with these settings."""
+        if like is not None:
+            app = create_app(
+                app_settings(**settings), storage=like.api.storage, on_generated_key=lambda k: None
+            )
+            api = Api(await aiohttp_client(app), like.api.storage, like.api.tenant)
+            return OAuthApp(api, like.client, like.user)
+        built = await make_api(**settings)
         user = await add_user(built.storage, built.tenant.workspace, role=role)
         client = await add_client(built.storage, public=public)
         return OAuthApp(built, client, user)

@@ -84,7 +84,7 @@ async def test_code_is_single_use_and_a_replay_revokes_the_grant(make_oauth: Any
         {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     )
     assert (status, refreshed["error"]) == (400, "invalid_grant")
-    # ...and /api/v1 once its cache (0 s here) is passed.
+    # ...and /api/v1 (the token was never used, so no cache holds it).
     listed = await app.api.client.get("/api/v1/products", headers=bearer(first["access_token"]))
     assert listed.status == 401
     assert await app.api.storage.grants.find(user_id=app.user.id) == []
