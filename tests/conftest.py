@@ -202,7 +202,9 @@ async def make_api(aiohttp_client: Any, backend: str) -> AsyncIterator[AppFactor
         if plan_limit is not ...:
             await set_plan_limit(store, plan, plan_limit)  # type: ignore[arg-type]
         tenant = await add_tenant(store, plan=plan)
-        app = create_app(app_settings(**settings), storage=store, on_generated_key=lambda k: None)
+        app = create_app(
+            app_settings(**settings), storage=store, on_first_access=lambda settings, access: None
+        )
         client = await aiohttp_client(app)
         return Api(client, store, tenant)
 

@@ -114,11 +114,21 @@ class TenantAdmin:
             raise BootstrapError(str(exc)) from exc
 
 
-async def bootstrap_tenants(storage: Storage, settings: Settings) -> str | None:
-    """Apply BOOTSTRAP_API_KEY / BOOTSTRAP_FILE; in embedded mode with neither, issue a key.
+@dataclass(frozen=True, slots=True)
+class FirstAccess:
+    """How a person reaches a service that runs on its own database without bootstrap settings.
 
-    Returns the generated key (to be shown once), or None.
+    `key` is set once: when the database held no workspace yet and a key was generated. On a
+    later start it is None, and the workspace is named so a key can be minted with the CLI.
     """
+
+    workspace: Workspace
+    key: str | None
+
+
+async def bootstrap_tenants(storage: Storage, settings: Settings) -> FirstAccess | None:
+    """Apply BOOTSTRAP_API_KEY / BOOTSTRAP_FILE. On the service's own database with neither,
+    issue a key when no workspace exists yet (and only then: it is printed, never stored)."""
     admin = TenantAdmin(storage)
     if settings.bootstrap_api_key is not None:
         workspace = await admin.ensure_workspace(
@@ -129,6 +139,17 @@ async def bootstrap_tenants(storage: Storage, settings: Settings) -> str | None:
         )
     if settings.bootstrap_file is not None:
         await admin.apply_bootstrap_file(settings.bootstrap_file)
+    access = None
+    if settings.embedded and settings.bootstrap_api_key is None and settings.bootstrap_file is None:
+        existing = await storage.workspaces.list_all()
+        if existing:
+            access = FirstAccess(existing[0], None)
+        else:
+            workspace = await admin.ensure_workspace(
+                settings.bootstrap_workspace, settings.bootstrap_plan, "en"
+            )
+            key = (await admin.issue_key(workspace, "generated at start")).key
+            access = FirstAccess(workspace, key)
     if settings.bootstrap_admin_email is not None:
         workspace = await admin.ensure_workspace(
             settings.bootstrap_workspace, settings.bootstrap_plan, "en"
@@ -138,9 +159,4 @@ async def bootstrap_tenants(storage: Storage, settings: Settings) -> str | None:
         except AccountBootstrapError as exc:
             raise BootstrapError(str(exc)) from exc
     await warn_without_users(storage)
-    if settings.embedded and settings.bootstrap_api_key is None and settings.bootstrap_file is None:
-        workspace = await admin.ensure_workspace(
-            settings.bootstrap_workspace, settings.bootstrap_plan, "en"
-        )
-        return (await admin.issue_key(workspace, "generated at start")).key
-    return None
+    return access
