@@ -365,7 +365,9 @@ async def make_oauth(
         of that app (same storage, tenant, user and client) with these settings."""
         if like is not None:
             app = create_app(
-                app_settings(**settings), storage=like.api.storage, on_generated_key=lambda k: None
+                app_settings(**settings),
+                storage=like.api.storage,
+                on_first_access=lambda settings, access: None,
             )
             api = Api(await aiohttp_client(app), like.api.storage, like.api.tenant)
             return OAuthApp(api, like.client, like.user)

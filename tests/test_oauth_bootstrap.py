@@ -32,7 +32,9 @@ def bootstrap_file(tmp_path: Path, data: dict[str, Any]) -> Path:
 
 async def start(aiohttp_client: Any, storage: MemoryStorage, **settings: Any) -> Any:
     return await aiohttp_client(
-        create_app(app_settings(**settings), storage=storage, on_generated_key=lambda k: None)
+        create_app(
+            app_settings(**settings), storage=storage, on_first_access=lambda settings, access: None
+        )
     )
 
 
