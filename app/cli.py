@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from app import cli_oauth
 from app.domain.clock import format_timestamp, utc_now
 from app.domain.errors import ServiceUnavailable
 from app.logging_setup import configure_logging
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     key_list.add_argument("--workspace", required=True, help="workspace id")
     revoke = keys.add_parser("revoke", help="revoke a key (effective within 30 s)")
     revoke.add_argument("key_id")
+    cli_oauth.add_parsers(commands)
     return parser
 
 
@@ -141,7 +143,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    action = _seed if command == "seed" else _admin(args)
+    if command in cli_oauth.COMMANDS:
+        try:
+            action = cli_oauth.action(args)
+        except cli_oauth.REFUSALS as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    else:
+        action = _seed if command == "seed" else _admin(args)
     try:
         return asyncio.run(_with_storage(settings, action))
     except (BootstrapError, DuplicateWorkspaceName) as exc:

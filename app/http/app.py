@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
@@ -15,6 +17,7 @@ from app.http.app_keys import (
     METRICS,
     OPENAPI_DOCUMENT,
     SERVICES,
+    SESSION_SECRET,
     SETTINGS,
     STORAGE,
     TEMPLATE_DOCUMENTS,
@@ -29,27 +32,38 @@ from app.http.routes import setup_routes
 from app.http.template_documents import TemplateDocuments
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
+from app.services.grants import GrantService
 from app.services.idempotency import IdempotencyGuard
 from app.services.images import ImageService
+from app.services.oauth import AuthorizationServer
+from app.services.oauth_clients import ClientRegistry
 from app.services.passports import PassportService
 from app.services.plans import PlanBook
 from app.services.products import ProductService
 from app.services.public_passports import PublicPassports
+from app.services.registration_limit import RegistrationLimiter
 from app.services.seeding import ensure_reference_data
 from app.services.tenants import FirstAccess, bootstrap_tenants
+from app.services.users import UserService
 from app.services.write_pipeline import WritePipeline
 from app.settings import Settings
 from app.storage.opening import opened_storage
 from app.storage.protocols import Storage
 
+log = logging.getLogger("app.startup")
+
 
 def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalog) -> Services:
     plans = PlanBook(storage.plans, cache_seconds=settings.plan_cache_seconds)
     images = ImageService(storage.products, storage.images, settings.base_url)
+    oauth = AuthorizationServer(storage, settings.base_url, settings.extra_resources)
     return Services(
         catalog=catalog,
         authenticator=Authenticator(
-            storage.api_keys, storage.workspaces, cache_seconds=settings.auth_cache_seconds
+            storage,
+            cache_seconds=settings.auth_cache_seconds,
+            resource_metadata_url=f"{settings.base_url}/.well-known/oauth-protected-resource",
+            accepts_resource=oauth.accepts_resource,
         ),
         products=ProductService(storage.products, images, catalog, plans),
         images=images,
@@ -68,6 +82,11 @@ def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalo
             DailyBudget(storage.usage, plans, "writes"),
         ),
         public_passports=PublicPassports(storage.passports, storage.products, catalog),
+        users=UserService(storage),
+        clients=ClientRegistry(storage),
+        oauth=oauth,
+        grants=GrantService(storage),
+        registrations=RegistrationLimiter(storage.usage),
     )
 
 
@@ -105,6 +124,8 @@ def storage_context(
                 storage = provided
             await storage.prepare()
             templates = await ensure_reference_data(storage)
+            for warning in settings.startup_warnings():
+                log.warning(warning)
             access = await bootstrap_tenants(storage, settings)
             if access is not None:
                 on_first_access(settings, access)
@@ -129,6 +150,10 @@ def create_app(
         client_max_size=settings.max_json_body_bytes,
     )
     app[SETTINGS] = settings
+    secret = settings.session_secret
+    app[SESSION_SECRET] = (
+        secret.get_secret_value().encode() if secret is not None else secrets.token_bytes(32)
+    )
     app[OPENAPI_DOCUMENT] = render_openapi()
     app[IN_FLIGHT] = InFlightRequests()
     app[METRICS] = Metrics(app[IN_FLIGHT])

@@ -1,10 +1,17 @@
-"""The embedded in-process store, used when MONGODB_URI is unset (data dies with the process)."""
+"""The in-process store (STORAGE=memory): every repository in memory; data dies with the process."""
 
 from __future__ import annotations
 
 from app.storage.memory.catalog import MemoryPlanRepository, MemoryTemplateRepository
 from app.storage.memory.idempotency import MemoryIdempotencyRepository
 from app.storage.memory.images import MemoryImageRepository
+from app.storage.memory.oauth import (
+    MemoryAccessTokenRepository,
+    MemoryAuthorizationCodeRepository,
+    MemoryGrantRepository,
+    MemoryOAuthClientRepository,
+    MemoryRefreshTokenRepository,
+)
 from app.storage.memory.passports import (
     MemoryDppUsageRepository,
     MemoryGtinRepository,
@@ -13,6 +20,7 @@ from app.storage.memory.passports import (
 from app.storage.memory.products import MemoryProductRepository
 from app.storage.memory.tenants import MemoryApiKeyRepository, MemoryWorkspaceRepository
 from app.storage.memory.usage import MemoryUsageRepository
+from app.storage.memory.users import MemoryMembershipRepository, MemoryUserRepository
 
 
 class MemoryStorage:
@@ -28,6 +36,13 @@ class MemoryStorage:
         self.passports = MemoryPassportRepository()
         self.gtins = MemoryGtinRepository()
         self.dpp_usage = MemoryDppUsageRepository()
+        self.users = MemoryUserRepository()
+        self.memberships = MemoryMembershipRepository()
+        self.oauth_clients = MemoryOAuthClientRepository()
+        self.grants = MemoryGrantRepository()
+        self.codes = MemoryAuthorizationCodeRepository()
+        self.access_tokens = MemoryAccessTokenRepository()
+        self.refresh_tokens = MemoryRefreshTokenRepository()
 
     async def prepare(self) -> None:
         return None

@@ -8,7 +8,17 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from app.settings import Settings
-from app.storage.mongo import catalog, idempotency, images, passports, products, tenants, usage
+from app.storage.mongo import (
+    catalog,
+    idempotency,
+    images,
+    oauth,
+    passports,
+    products,
+    tenants,
+    usage,
+    users,
+)
 from app.storage.mongo.errors import translate_errors
 
 
@@ -28,6 +38,13 @@ class MongoStorage:
         self.passports = passports.MongoPassportRepository(database["passports"])
         self.gtins = passports.MongoGtinRepository(database["gtins"])
         self.dpp_usage = passports.MongoDppUsageRepository(database["dppUsage"])
+        self.users = users.MongoUserRepository(database["users"])
+        self.memberships = users.MongoMembershipRepository(database["memberships"])
+        self.oauth_clients = oauth.MongoOAuthClientRepository(database["oauth_clients"])
+        self.grants = oauth.MongoGrantRepository(database["oauth_grants"])
+        self.codes = oauth.MongoAuthorizationCodeRepository(database["oauth_codes"])
+        self.access_tokens = oauth.MongoAccessTokenRepository(database["oauth_access_tokens"])
+        self.refresh_tokens = oauth.MongoRefreshTokenRepository(database["oauth_refresh_tokens"])
 
     @classmethod
     def connect(cls, settings: Settings, uri: str | None = None) -> MongoStorage:
@@ -59,6 +76,13 @@ class MongoStorage:
             "idempotency": idempotency.INDEXES,
             "usage": usage.INDEXES,
             "passports": passports.INDEXES,
+            "users": users.USER_INDEXES,
+            "memberships": users.MEMBERSHIP_INDEXES,
+            "oauth_clients": oauth.CLIENT_INDEXES,
+            "oauth_grants": oauth.GRANT_INDEXES,
+            "oauth_codes": oauth.CODE_INDEXES,
+            "oauth_access_tokens": oauth.TOKEN_INDEXES,
+            "oauth_refresh_tokens": oauth.TOKEN_INDEXES,
         }
         for name, models in indexes.items():
             await self._database[name].create_indexes(models)
