@@ -32,11 +32,15 @@ SCOPES = {
 }
 
 
+# oauth.md §7.2: permanent deletes need admin; passports-api §8 deletes are permanent.
+PERMANENT_DELETES = {"v1.products.delete", "v1.passports.delete", "v1.passports.by_serial.delete"}
+
+
 def needed_role(route: Route) -> str:
     """The contract's table (oauth.md §7.2), written out independently of the route table."""
     if route.method == "GET":
         return "viewer"
-    if route.name == "v1.products.delete":
+    if route.name in PERMANENT_DELETES:
         return "admin"
     return "editor"
 
@@ -46,6 +50,8 @@ async def request_route(app: OAuthApp, route: Route, token: str, product_id: str
         route.path.replace("{id}", product_id)
         .replace("{index}", "0")
         .replace("{category}", "batteries")
+        .replace("{serial}", "S-1")
+        .replace("{key}", "ratedCapacity")
     )
     kwargs: dict[str, Any] = {}
     if route.method == "POST" and route.path == "/api/v1/products":
