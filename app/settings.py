@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     # On SIGTERM: stop accepting, then wait this long for requests in flight before cancelling.
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    # Protects the browser session cookie and its CSRF token (oauth.md §1). Unset: a random
+    # secret per process (sessions end at restart and differ between instances; start-up warns).
+    session_secret: SecretStr | None = None
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("SESSION_SECRET needs at least 32 characters")
+        return value
 
     @property
     def embedded(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 import sys
 from collections.abc import AsyncIterator, Callable
 
@@ -15,19 +17,24 @@ from app.http.app_keys import (
     SERVICES,
     SETTINGS,
     STORAGE,
+    LOGIN_THROTTLE,
     TEMPLATE_DOCUMENTS,
     Services,
 )
+from app.http.html import setup_html
 from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
 from app.http.middlewares import auth_middleware, request_context_middleware
 from app.http.openapi import render_openapi
+from app.http.page_security import page_middleware
 from app.http.routes import setup_routes
+from app.http.sessions import setup_sessions
 from app.http.template_documents import TemplateDocuments
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
 from app.services.idempotency import IdempotencyGuard
 from app.services.images import ImageService
+from app.services.login_throttle import LoginThrottle
 from app.services.plans import PlanBook
 from app.services.products import ProductService
 from app.services.seeding import ensure_reference_data
@@ -37,6 +44,7 @@ from app.settings import Settings
 from app.storage.memory.store import MemoryStorage
 from app.storage.protocols import Storage
 
+log = logging.getLogger(__name__)
 
 def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalog) -> Services:
     plans = PlanBook(storage.plans, cache_seconds=settings.plan_cache_seconds)
@@ -115,6 +123,20 @@ def create_app(
     app[OPENAPI_DOCUMENT] = render_openapi()
     app[IN_FLIGHT] = InFlightRequests()
     app[METRICS] = Metrics(app[IN_FLIGHT])
+    app[LOGIN_THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(storage_context(storage, on_generated_key))
+    setup_html(app)
+    setup_sessions(app, session_secret(settings), secure=settings.base_url.startswith("https:"))
+    app.middlewares.append(page_middleware)  # inside the session middleware: it uses sessions
     setup_routes(app)
     return app
+
+
+def session_secret(settings: Settings) -> str:
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value()
+    log.warning(
+        "SESSION_SECRET is not set: using a random one for this process, so browser sessions "
+        "end at restart and are not shared between instances"
+    )
+    return secrets.token_urlsafe(32)

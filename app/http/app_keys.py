@@ -14,6 +14,7 @@ from app.http.template_documents import TemplateDocuments
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
 from app.services.images import ImageService
+from app.services.login_throttle import LoginThrottle
 from app.services.products import ProductService
 from app.services.write_pipeline import WritePipeline
 from app.settings import Settings
@@ -39,6 +40,7 @@ OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
 IN_FLIGHT = web.AppKey("in_flight", InFlightRequests)
 METRICS = web.AppKey("metrics", Metrics)
 TEMPLATE_DOCUMENTS = web.AppKey("template_documents", TemplateDocuments)
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 
 # Per-request values (request[...]).
 REQUEST_ID = web.RequestKey("request_id", str)
