@@ -27,8 +27,9 @@ def display_prefix(token: str) -> str:
     return token[:DISPLAY_PREFIX_LENGTH]
 
 
-# Anything shaped like a key (tp_ + 16 or more key characters), wherever it appears in text.
-_KEY_LIKE = re.compile(r"tp_[A-Za-z0-9_-]{16,}")
+# Anything shaped like a key or an OAuth secret (tp_, tpat_, tprt_, tpcs_ + 16 or more key
+# characters), wherever it appears in text.
+_KEY_LIKE = re.compile(r"(tp|tpat|tprt|tpcs)_[A-Za-z0-9_-]{16,}")
 
 
 def looks_like_api_key(text: str) -> bool:
@@ -37,4 +38,4 @@ def looks_like_api_key(text: str) -> bool:
 
 def redact_api_keys(text: str) -> str:
     """For free text that ends up in logs (client-sent labels): keys never reach a log line."""
-    return _KEY_LIKE.sub("tp_[redacted]", text)
+    return _KEY_LIKE.sub(r"\1_[redacted]", text)

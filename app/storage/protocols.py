@@ -9,6 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from app.domain.oauth_records import (
+    AccessTokenRecord,
+    AuthorizationCode,
+    Grant,
+    Membership,
+    OAuthClient,
+    RefreshTokenRecord,
+    User,
+)
 from app.domain.records import (
     ApiKeyRecord,
     IdempotencyClaim,
@@ -44,6 +53,22 @@ class ImageLimitError(Exception):
 
 class DuplicateWorkspaceName(Exception):
     """Workspace names are unique, so bootstrap files can be applied idempotently."""
+
+
+class DuplicateEmail(Exception):
+    """The unique email key already holds a user."""
+
+
+class DuplicateMembership(Exception):
+    """The user already has a role in this workspace."""
+
+
+class DuplicateClientId(Exception):
+    """The unique client id is taken."""
+
+
+class LastOwner(Exception):
+    """The workspace's last owner cannot be removed or demoted."""
 
 
 class ProductRepository(Protocol):
@@ -172,6 +197,114 @@ class UsageRepository(Protocol):
     async def used(self, workspace_id: str, day: str) -> int: ...
 
 
+class UserRepository(Protocol):
+    async def create(self, email: str, password_hash: str, at: datetime) -> User:
+        """Raises DuplicateEmail. The email is already normalised."""
+        ...
+
+    async def get(self, user_id: str) -> User | None: ...
+    async def find_by_email(self, email: str) -> User | None: ...
+    async def list_all(self) -> list[User]: ...
+
+    async def set_password(self, user_id: str, password_hash: str) -> User | None:
+        """Replace the hash and raise session_version (ends browser sessions)."""
+        ...
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> User | None:
+        """Disable (raising session_version) or enable; None if there is no such user."""
+        ...
+
+
+class MembershipRepository(Protocol):
+    async def add(self, workspace_id: str, user_id: str, role: str, at: datetime) -> Membership:
+        """Raises DuplicateMembership: one role per (workspace, user)."""
+        ...
+
+    async def get(self, workspace_id: str, user_id: str) -> Membership | None: ...
+    async def list_for_user(self, user_id: str) -> list[Membership]: ...
+    async def list_for_workspace(self, workspace_id: str) -> list[Membership]: ...
+
+    async def set_role(self, workspace_id: str, user_id: str, role: str) -> Membership | None:
+        """None if absent; raises LastOwner when it would leave the workspace without owner."""
+        ...
+
+    async def remove(self, workspace_id: str, user_id: str) -> bool:
+        """False if absent; raises LastOwner for the workspace's last owner."""
+        ...
+
+
+class OAuthClientRepository(Protocol):
+    async def create(self, client: OAuthClient, unused_expires_at: datetime | None) -> None:
+        """Raises DuplicateClientId. `unused_expires_at`: deleted then unless a token was issued."""
+        ...
+
+    async def get(self, client_id: str, now: datetime) -> OAuthClient | None: ...
+    async def list_all(self, now: datetime) -> list[OAuthClient]: ...
+    async def delete(self, client_id: str) -> bool: ...
+
+    async def mark_token_issued(self, client_id: str, at: datetime) -> None:
+        """Record the first token (the client is then kept)."""
+        ...
+
+
+class GrantRepository(Protocol):
+    async def approve(
+        self, user_id: str, workspace_id: str, client_id: str, scope: tuple[str, ...], at: datetime
+    ) -> Grant:
+        """Create the (user, workspace, client) grant, or update the live one's scope."""
+        ...
+
+    async def get(self, grant_id: str) -> Grant | None: ...
+    async def find(
+        self, *, user_id: str | None = None, workspace_id: str | None = None
+    ) -> list[Grant]: ...
+    async def touch(self, grant_id: str, at: datetime) -> None: ...
+    async def delete(self, grant_id: str) -> Grant | None: ...
+    async def delete_for_client(self, client_id: str) -> list[str]:
+        """Delete the client's grants; their ids."""
+        ...
+
+    async def delete_for_member(self, workspace_id: str, user_id: str) -> list[str]: ...
+
+
+class AuthorizationCodeRepository(Protocol):
+    async def insert(self, code: AuthorizationCode) -> None: ...
+
+    async def spend(
+        self, digest: str, client_id: str, now: datetime
+    ) -> tuple[AuthorizationCode, bool] | None:
+        """Spend the client's unexpired code atomically: (code, True) for the one caller that
+        spent it, (code, False) when it was spent before; None if unknown, expired or another
+        client's."""
+        ...
+
+    async def mark_tokens_issued(self, digest: str) -> None: ...
+    async def delete_for_grant(self, grant_id: str) -> None: ...
+
+
+class AccessTokenRepository(Protocol):
+    async def insert(self, token: AccessTokenRecord) -> None: ...
+    async def get(self, digest: str, now: datetime) -> AccessTokenRecord | None:
+        """None when unknown or expired."""
+        ...
+
+    async def delete(self, digest: str, client_id: str) -> bool: ...
+    async def delete_for_grant(self, grant_id: str) -> None: ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def insert(self, token: RefreshTokenRecord) -> None: ...
+    async def get(self, digest: str, now: datetime) -> RefreshTokenRecord | None:
+        """None when unknown or expired (retired ones are returned)."""
+        ...
+
+    async def retire(self, digest: str, client_id: str, now: datetime) -> RefreshTokenRecord | None:
+        """Retire the client's live, unexpired token atomically; the record if this call did."""
+        ...
+
+    async def delete_for_grant(self, grant_id: str) -> None: ...
+
+
 class Storage(Protocol):
     @property
     def products(self) -> ProductRepository: ...
@@ -189,6 +322,20 @@ class Storage(Protocol):
     def idempotency(self) -> IdempotencyRepository: ...
     @property
     def usage(self) -> UsageRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def memberships(self) -> MembershipRepository: ...
+    @property
+    def oauth_clients(self) -> OAuthClientRepository: ...
+    @property
+    def grants(self) -> GrantRepository: ...
+    @property
+    def codes(self) -> AuthorizationCodeRepository: ...
+    @property
+    def access_tokens(self) -> AccessTokenRepository: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
 
     async def prepare(self) -> None:
         """Create indexes (idempotently); called once at start-up."""

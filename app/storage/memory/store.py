@@ -5,9 +5,17 @@ from __future__ import annotations
 from app.storage.memory.catalog import MemoryPlanRepository, MemoryTemplateRepository
 from app.storage.memory.idempotency import MemoryIdempotencyRepository
 from app.storage.memory.images import MemoryImageRepository
+from app.storage.memory.oauth import (
+    MemoryAccessTokenRepository,
+    MemoryAuthorizationCodeRepository,
+    MemoryGrantRepository,
+    MemoryOAuthClientRepository,
+    MemoryRefreshTokenRepository,
+)
 from app.storage.memory.products import MemoryProductRepository
 from app.storage.memory.tenants import MemoryApiKeyRepository, MemoryWorkspaceRepository
 from app.storage.memory.usage import MemoryUsageRepository
+from app.storage.memory.users import MemoryMembershipRepository, MemoryUserRepository
 
 
 class MemoryStorage:
@@ -20,6 +28,13 @@ class MemoryStorage:
         self.images = MemoryImageRepository()
         self.idempotency = MemoryIdempotencyRepository()
         self.usage = MemoryUsageRepository()
+        self.users = MemoryUserRepository()
+        self.memberships = MemoryMembershipRepository()
+        self.oauth_clients = MemoryOAuthClientRepository()
+        self.grants = MemoryGrantRepository()
+        self.codes = MemoryAuthorizationCodeRepository()
+        self.access_tokens = MemoryAccessTokenRepository()
+        self.refresh_tokens = MemoryRefreshTokenRepository()
 
     async def prepare(self) -> None:
         return None

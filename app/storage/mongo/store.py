@@ -8,7 +8,16 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from app.settings import Settings
-from app.storage.mongo import catalog, idempotency, images, products, tenants, usage
+from app.storage.mongo import (
+    catalog,
+    idempotency,
+    images,
+    oauth,
+    products,
+    tenants,
+    usage,
+    users,
+)
 from app.storage.mongo.errors import translate_errors
 
 
@@ -25,6 +34,13 @@ class MongoStorage:
         self.images = images.MongoImageRepository(database)
         self.idempotency = idempotency.MongoIdempotencyRepository(database["idempotency"])
         self.usage = usage.MongoUsageRepository(database["usage"])
+        self.users = users.MongoUserRepository(database["users"])
+        self.memberships = users.MongoMembershipRepository(database["memberships"])
+        self.oauth_clients = oauth.MongoOAuthClientRepository(database["oauth_clients"])
+        self.grants = oauth.MongoGrantRepository(database["oauth_grants"])
+        self.codes = oauth.MongoAuthorizationCodeRepository(database["oauth_codes"])
+        self.access_tokens = oauth.MongoAccessTokenRepository(database["oauth_access_tokens"])
+        self.refresh_tokens = oauth.MongoRefreshTokenRepository(database["oauth_refresh_tokens"])
 
     @classmethod
     def connect(cls, settings: Settings) -> MongoStorage:
@@ -54,6 +70,13 @@ class MongoStorage:
             images.FILES_COLLECTION: images.FILES_INDEXES,
             "idempotency": idempotency.INDEXES,
             "usage": usage.INDEXES,
+            "users": users.USER_INDEXES,
+            "memberships": users.MEMBERSHIP_INDEXES,
+            "oauth_clients": oauth.CLIENT_INDEXES,
+            "oauth_grants": oauth.GRANT_INDEXES,
+            "oauth_codes": oauth.CODE_INDEXES,
+            "oauth_access_tokens": oauth.TOKEN_INDEXES,
+            "oauth_refresh_tokens": oauth.TOKEN_INDEXES,
         }
         for name, models in indexes.items():
             await self._database[name].create_indexes(models)
