@@ -12,12 +12,12 @@ from aiohttp import web
 from app.domain.templates import TemplateCatalog
 from app.http.app_keys import (
     IN_FLIGHT,
+    LOGIN_THROTTLE,
     METRICS,
     OPENAPI_DOCUMENT,
     SERVICES,
     SETTINGS,
     STORAGE,
-    LOGIN_THROTTLE,
     TEMPLATE_DOCUMENTS,
     Services,
 )
@@ -32,19 +32,24 @@ from app.http.sessions import setup_sessions
 from app.http.template_documents import TemplateDocuments
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
+from app.services.grants import GrantService
 from app.services.idempotency import IdempotencyGuard
 from app.services.images import ImageService
 from app.services.login_throttle import LoginThrottle
+from app.services.oauth import AuthorizationServer
+from app.services.oauth_clients import ClientRegistry
 from app.services.plans import PlanBook
 from app.services.products import ProductService
 from app.services.seeding import ensure_reference_data
 from app.services.tenants import bootstrap_tenants
+from app.services.users import UserService
 from app.services.write_pipeline import WritePipeline
 from app.settings import Settings
 from app.storage.memory.store import MemoryStorage
 from app.storage.protocols import Storage
 
 log = logging.getLogger(__name__)
+
 
 def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalog) -> Services:
     plans = PlanBook(storage.plans, cache_seconds=settings.plan_cache_seconds)
@@ -61,6 +66,10 @@ def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalo
             IdempotencyGuard(storage.idempotency, lease_seconds=settings.idempotency_lease_seconds),
             DailyBudget(storage.usage, plans, "writes"),
         ),
+        users=UserService(storage),
+        oauth=AuthorizationServer(storage, settings.base_url),
+        grants=GrantService(storage),
+        clients=ClientRegistry(storage),
     )
 
 

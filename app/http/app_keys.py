@@ -13,9 +13,13 @@ from app.http.metrics import Metrics
 from app.http.template_documents import TemplateDocuments
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
+from app.services.grants import GrantService
 from app.services.images import ImageService
 from app.services.login_throttle import LoginThrottle
+from app.services.oauth import AuthorizationServer
+from app.services.oauth_clients import ClientRegistry
 from app.services.products import ProductService
+from app.services.users import UserService
 from app.services.write_pipeline import WritePipeline
 from app.settings import Settings
 from app.storage.protocols import Storage
@@ -31,6 +35,10 @@ class Services:
     images: ImageService
     reads: DailyBudget  # the per-plan read cap (no plan seeds one by default)
     writes: WritePipeline
+    users: UserService
+    oauth: AuthorizationServer
+    grants: GrantService
+    clients: ClientRegistry
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -25,7 +25,9 @@ async def signed_in_user(request: web.Request) -> User | None:
 
 def see_other(location: str) -> web.Response:
     # An empty text/html body: the browser follows Location at once.
-    return web.Response(status=303, headers={"Location": location}, content_type="text/html")
+    return web.Response(
+        status=303, headers={"Location": location}, content_type="text/html", charset="utf-8"
+    )
 
 
 def to_login(next_path: str) -> web.Response:

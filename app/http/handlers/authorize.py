@@ -68,8 +68,10 @@ async def _checked(
     user = await signed_in_user(request)
     if user is None:
         # Back to this very request after signing in (a consent POST comes back as its GET).
+        if request.method == "GET":
+            return to_login(request.raw_path)
         query = urlencode([(name, value) for name, values in params.items() for value in values])
-        return to_login(f"{AUTHORIZE_PATH}?{query}" if request.method == "POST" else request.raw_path)
+        return to_login(f"{AUTHORIZE_PATH}?{query}")
     try:
         authorization = server.check_request(client, redirect_uri, params)
     except AuthorizeRedirectError as exc:
