@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +24,15 @@ class Settings(BaseSettings):
     bootstrap_workspace: str = "Default workspace"
     bootstrap_plan: str = "free"
     bootstrap_file: Path | None = None
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+
+    # Protects browser sessions and CSRF tokens (oauth.md §1); unset: random per process.
+    session_secret: SecretStr | None = None
+    # Dynamic client registration (RFC 7591) at /api/oauth/register: open to anyone, or off.
+    oauth_dcr: Literal["open", "off"] = "open"
+    # Further accepted RFC 8707 `resource` values, comma-separated (e.g. an MCP server's URL).
+    oauth_extra_resources: str = ""
 
     # Explicit driver timeouts: a lost primary answers 503 quickly instead of hanging requests.
     mongodb_server_selection_timeout_ms: int = 5000
@@ -40,9 +51,6 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     # On SIGTERM: stop accepting, then wait this long for requests in flight before cancelling.
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
-    # Protects the browser session cookie and its CSRF token (oauth.md §1). Unset: a random
-    # secret per process (sessions end at restart and differ between instances; start-up warns).
-    session_secret: SecretStr | None = None
 
     @field_validator("session_secret")
     @classmethod
@@ -50,6 +58,44 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("SESSION_SECRET needs at least 32 characters")
         return value
+
+    @model_validator(mode="after")
+    def _bootstrap_admin_pair(self) -> Self:
+        if (self.bootstrap_admin_email is None) != (self.bootstrap_admin_password is None):
+            raise ValueError(
+                "BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD go together: both or neither"
+            )
+        return self
+
+    @property
+    def extra_resources(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.oauth_extra_resources.split(",") if r.strip())
+
+    @property
+    def base_is_origin(self) -> bool:
+        """The OAuth routes need <base> to be an origin (no path): issuer == resource."""
+        return urlsplit(self.base_url).path == ""
+
+    def startup_warnings(self) -> list[str]:
+        """Settings that work but deserve an operator's attention (oauth.md §1)."""
+        warnings = []
+        if self.session_secret is None:
+            warnings.append(
+                "SESSION_SECRET is unset: a random one is used, so sessions end at restart and "
+                "differ between instances"
+            )
+        parts = urlsplit(self.base_url)
+        if parts.path:
+            warnings.append(
+                "PUBLIC_BASE_URL has a path: OAuth and login routes answer 404 (it must be an "
+                "origin)"
+            )
+        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "::1", "localhost"):
+            warnings.append(
+                "PUBLIC_BASE_URL is http on a non-loopback host: tokens and passwords travel "
+                "unencrypted"
+            )
+        return warnings
 
     @property
     def embedded(self) -> bool:

@@ -103,6 +103,14 @@ def app_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
 
 
+# The /api/v1 challenges of oauth.md §7.4 for the tests' default base URL.
+RESOURCE_METADATA = f"{app_settings().base_url}/.well-known/oauth-protected-resource"
+CHALLENGE_NO_CREDENTIALS = f'Bearer realm="api", resource_metadata="{RESOURCE_METADATA}"'
+CHALLENGE_INVALID_TOKEN = (
+    f'Bearer realm="api", error="invalid_token", resource_metadata="{RESOURCE_METADATA}"'
+)
+
+
 @dataclasses.dataclass
 class Api:
     client: TestClient

@@ -11,7 +11,13 @@ from bson import json_util
 from app.domain.api_keys import key_digest
 from app.domain.clock import utc_now
 from app.storage.mongo.store import MongoStorage
-from tests.conftest import SEED_BODY, Api, AppFactory
+from tests.conftest import (
+    CHALLENGE_INVALID_TOKEN,
+    CHALLENGE_NO_CREDENTIALS,
+    SEED_BODY,
+    Api,
+    AppFactory,
+)
 
 
 async def stored_bytes(api: Api) -> bytes:
@@ -37,20 +43,21 @@ async def test_only_a_digest_and_a_short_prefix_of_a_key_are_stored(api: Api) ->
 
 
 @pytest.mark.parametrize(
-    "authorization",
+    ("authorization", "challenge"),
     [
-        "Bearer tp_" + "u" * 43,  # well-formed, unknown
-        "Basic dHBfc2VjcmV0",
-        "tp_" + "u" * 43,  # without the scheme
-        "Bearer " + "tp_" + "u" * 43 + " extra",
+        ("Bearer tp_" + "u" * 43, CHALLENGE_INVALID_TOKEN),  # well-formed, unknown
+        ("Basic dHBfc2VjcmV0", CHALLENGE_NO_CREDENTIALS),  # another scheme: no credentials
+        ("tp_" + "u" * 43, CHALLENGE_NO_CREDENTIALS),  # without the scheme
+        ("Bearer " + "tp_" + "u" * 43 + " extra", CHALLENGE_INVALID_TOKEN),
+        ("Bearer tpat_" + "u" * 43, CHALLENGE_INVALID_TOKEN),  # an unknown access token
     ],
 )
-async def test_401_never_echoes_what_was_sent(api: Api, authorization: str) -> None:
+async def test_401_never_echoes_what_was_sent(api: Api, authorization: str, challenge: str) -> None:
     response = await api.client.get("/api/v1/products", headers={"Authorization": authorization})
     assert response.status == 401
     body = await response.text()
-    assert "tp_" not in body and "dHBf" not in body
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert "tp_" not in body and "dHBf" not in body and "tpat_" not in body
+    assert response.headers["WWW-Authenticate"] == challenge
 
 
 async def test_revoked_key_gets_the_same_401(make_api: AppFactory) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 
 from app.http.routes import ROUTES
-from tests.conftest import SEED_BODY, Api, add_tenant
+from tests.conftest import CHALLENGE_NO_CREDENTIALS, SEED_BODY, Api, add_tenant
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
@@ -71,4 +71,4 @@ async def test_every_authenticated_route_needs_a_key(api: Api) -> None:
         path = path.replace("{category}", "batteries")
         response = await api.client.request(route.method, path)
         assert response.status == 401, route.name
-        assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+        assert response.headers["WWW-Authenticate"] == CHALLENGE_NO_CREDENTIALS

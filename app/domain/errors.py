@@ -96,8 +96,29 @@ class Unauthorized(ApiError):
     code = "unauthorized"
     message = "Missing or invalid API key"
 
-    def __init__(self) -> None:
-        super().__init__(headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    def __init__(self, challenge: str = 'Bearer realm="api"') -> None:
+        super().__init__(headers={"WWW-Authenticate": challenge})
+
+
+class InsufficientScope(ApiError):
+    status = 403
+    code = "insufficient_scope"
+    message = "The access token does not grant this operation"
+
+    def __init__(self, required: str, granted: list[str], challenge: str) -> None:
+        super().__init__(
+            details={"requiredScope": required, "grantedScopes": granted},
+            headers={"WWW-Authenticate": challenge},
+        )
+
+
+class RoleForbidden(ApiError):
+    status = 403
+    code = "role_forbidden"
+    message = "Your workspace role does not allow this operation"
+
+    def __init__(self, role: str, required_role: str) -> None:
+        super().__init__(details={"role": role, "requiredRole": required_role})
 
 
 class ProductNotFound(ApiError):

@@ -16,6 +16,7 @@ from app.http.app_keys import (
     METRICS,
     OPENAPI_DOCUMENT,
     SERVICES,
+    SESSION_SECRET,
     SETTINGS,
     STORAGE,
     TEMPLATE_DOCUMENTS,
@@ -40,6 +41,7 @@ from app.services.oauth import AuthorizationServer
 from app.services.oauth_clients import ClientRegistry
 from app.services.plans import PlanBook
 from app.services.products import ProductService
+from app.services.registration_limit import RegistrationLimiter
 from app.services.seeding import ensure_reference_data
 from app.services.tenants import bootstrap_tenants
 from app.services.users import UserService
@@ -48,16 +50,20 @@ from app.settings import Settings
 from app.storage.memory.store import MemoryStorage
 from app.storage.protocols import Storage
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("app.startup")
 
 
 def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalog) -> Services:
     plans = PlanBook(storage.plans, cache_seconds=settings.plan_cache_seconds)
     images = ImageService(storage.products, storage.images, settings.base_url)
+    oauth = AuthorizationServer(storage, settings.base_url, settings.extra_resources)
     return Services(
         catalog=catalog,
         authenticator=Authenticator(
-            storage.api_keys, storage.workspaces, cache_seconds=settings.auth_cache_seconds
+            storage,
+            cache_seconds=settings.auth_cache_seconds,
+            resource_metadata_url=f"{settings.base_url}/.well-known/oauth-protected-resource",
+            accepts_resource=oauth.accepts_resource,
         ),
         products=ProductService(storage.products, images, catalog, plans),
         images=images,
@@ -67,9 +73,10 @@ def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalo
             DailyBudget(storage.usage, plans, "writes"),
         ),
         users=UserService(storage),
-        oauth=AuthorizationServer(storage, settings.base_url),
-        grants=GrantService(storage),
         clients=ClientRegistry(storage),
+        oauth=oauth,
+        grants=GrantService(storage),
+        registrations=RegistrationLimiter(storage.usage),
     )
 
 
@@ -102,6 +109,8 @@ def storage_context(
         try:
             await storage.prepare()
             templates = await ensure_reference_data(storage)
+            for warning in settings.startup_warnings():
+                log.warning(warning)
             generated = await bootstrap_tenants(storage, settings)
             if generated is not None:
                 on_generated_key(generated)
@@ -129,23 +138,17 @@ def create_app(
         client_max_size=settings.max_json_body_bytes,
     )
     app[SETTINGS] = settings
+    secret = settings.session_secret
+    app[SESSION_SECRET] = (
+        secret.get_secret_value().encode() if secret is not None else secrets.token_bytes(32)
+    )
     app[OPENAPI_DOCUMENT] = render_openapi()
     app[IN_FLIGHT] = InFlightRequests()
     app[METRICS] = Metrics(app[IN_FLIGHT])
     app[LOGIN_THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(storage_context(storage, on_generated_key))
     setup_html(app)
-    setup_sessions(app, session_secret(settings), secure=settings.base_url.startswith("https:"))
+    setup_sessions(app, app[SESSION_SECRET], secure=settings.base_url.startswith("https:"))
     app.middlewares.append(page_middleware)  # inside the session middleware: it uses sessions
     setup_routes(app)
     return app
-
-
-def session_secret(settings: Settings) -> str:
-    if settings.session_secret is not None:
-        return settings.session_secret.get_secret_value()
-    log.warning(
-        "SESSION_SECRET is not set: using a random one for this process, so browser sessions "
-        "end at restart and are not shared between instances"
-    )
-    return secrets.token_urlsafe(32)

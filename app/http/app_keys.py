@@ -11,7 +11,7 @@ from app.domain.templates import TemplateCatalog
 from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
 from app.http.template_documents import TemplateDocuments
-from app.services.auth import Authenticator
+from app.services.auth import AccessRule, Authenticator, Principal
 from app.services.daily_budget import DailyBudget
 from app.services.grants import GrantService
 from app.services.images import ImageService
@@ -19,6 +19,7 @@ from app.services.login_throttle import LoginThrottle
 from app.services.oauth import AuthorizationServer
 from app.services.oauth_clients import ClientRegistry
 from app.services.products import ProductService
+from app.services.registration_limit import RegistrationLimiter
 from app.services.users import UserService
 from app.services.write_pipeline import WritePipeline
 from app.settings import Settings
@@ -36,9 +37,10 @@ class Services:
     reads: DailyBudget  # the per-plan read cap (no plan seeds one by default)
     writes: WritePipeline
     users: UserService
+    clients: ClientRegistry
     oauth: AuthorizationServer
     grants: GrantService
-    clients: ClientRegistry
+    registrations: RegistrationLimiter
 
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -48,8 +50,14 @@ OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
 IN_FLIGHT = web.AppKey("in_flight", InFlightRequests)
 METRICS = web.AppKey("metrics", Metrics)
 TEMPLATE_DOCUMENTS = web.AppKey("template_documents", TemplateDocuments)
+# Route name -> what an OAuth principal needs there (scope ∩ role), from the route table.
+ACCESS_RULES = web.AppKey("access_rules", dict[str, AccessRule])
+# Signs and encrypts browser sessions and CSRF tokens: SESSION_SECRET, or random per process.
+SESSION_SECRET = web.AppKey("session_secret", bytes)
+# Failed sign-ins per email and per peer address (oauth.md §5.2), per process.
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 
 # Per-request values (request[...]).
 REQUEST_ID = web.RequestKey("request_id", str)
 WORKSPACE = web.RequestKey("workspace", Workspace)
+PRINCIPAL = web.RequestKey("principal", Principal)

@@ -20,7 +20,15 @@ from app.domain.errors import (
     PayloadTooLarge,
     RouteNotFound,
 )
-from app.http.app_keys import IN_FLIGHT, METRICS, REQUEST_ID, SERVICES, WORKSPACE
+from app.http.app_keys import (
+    ACCESS_RULES,
+    IN_FLIGHT,
+    METRICS,
+    PRINCIPAL,
+    REQUEST_ID,
+    SERVICES,
+    WORKSPACE,
+)
 from app.http.responses import json_bytes
 
 access_log = structlog.get_logger("app.access")
@@ -83,6 +91,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
     seconds = time.perf_counter() - started
     route = _route_template(request)
     workspace = request.get(WORKSPACE)
+    principal = request.get(PRINCIPAL)
     request.app[METRICS].observe(
         method=request.method,
         route=route,
@@ -99,6 +108,8 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         status=response.status,
         duration_ms=round(seconds * 1000, 2),
         workspace_id=None if workspace is None else workspace.id,
+        user_id=None if principal is None else principal.user_id,
+        client_id=None if principal is None else principal.client_id,
         source=redact_api_keys(request.headers.get("X-TracePass-Source", "")[:200]) or None,
     )
     return response
@@ -110,8 +121,11 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if name is None or not name.startswith(AUTHENTICATED_ROUTE_PREFIX):
         return await handler(request)
     services = request.app[SERVICES]
-    workspace = await services.authenticator.authenticate(request.headers.get("Authorization"))
-    request[WORKSPACE] = workspace
+    principal = await services.authenticator.authenticate(request.headers.get("Authorization"))
+    request[PRINCIPAL] = principal
+    workspace = request[WORKSPACE] = principal.workspace
+    # Scope, then role, for access tokens (the route table's rule); before any budget or claim.
+    services.authenticator.authorize(principal, request.app[ACCESS_RULES][name])
     if request.method != "GET":
         return await handler(request)
     # Reads count against the plan's read cap, when it has one (none of the seeded plans does;

@@ -39,12 +39,16 @@ HEADER_DOCS: dict[str, dict[str, Any]] = {
         "schema": {"type": "integer"},
     },
     "WWW-Authenticate": {
-        "description": 'Always `Bearer realm="api"`.',
+        "description": 'On `/api/v1`: `Bearer realm="api"`, with `error="invalid_token"` when a '
+        'credential was rejected, `error="insufficient_scope", scope="..."` on a scope 403, and '
+        'always `resource_metadata` (RFC 9728). On the token endpoint: `Basic realm="oauth"` '
+        "when Basic client credentials failed.",
         "schema": {"type": "string"},
     },
+    "Pragma": {"description": "`no-cache`.", "schema": {"type": "string"}},
     "ETag": {"description": "Entity tag of the image bytes.", "schema": {"type": "string"}},
     "Cache-Control": {
-        "description": "`public, max-age=31536000, immutable`.",
+        "description": "Images: `public, max-age=31536000, immutable`; OAuth tokens: `no-store`.",
         "schema": {"type": "string"},
     },
     "Idempotent-Replayed": {
@@ -119,7 +123,9 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.description:
         operation["description"] = route.description
     if route.authenticated:
-        operation["security"] = [{"bearerAuth": []}]
+        rule = route.access_rule
+        operation["security"] = [{"bearerAuth": []}, {"oauth2": [rule.scope]}]
+        operation["x-required-role"] = rule.least_role
     else:
         operation["security"] = []
     parameters: list[Any] = [_path_parameter(param) for param in route.path_params]
@@ -169,6 +175,28 @@ def build_openapi() -> dict[str, Any]:
     spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "An API key: `tp_` + 32+ characters."},
+    )
+    spec.components.security_scheme(
+        "oauth2",
+        {
+            "type": "oauth2",
+            "description": "An OAuth access token (`tpat_...`) acting for a person: the token's "
+            "scope and the person's current workspace role (`x-required-role`: viewer < editor "
+            "< admin < owner) both apply. Authorization code with PKCE (S256); metadata at "
+            "`/.well-known/oauth-authorization-server`.",
+            "flows": {
+                "authorizationCode": {
+                    "authorizationUrl": "/api/oauth/authorize",
+                    "tokenUrl": "/api/oauth/token",
+                    "refreshUrl": "/api/oauth/token",
+                    "scopes": {
+                        "passports:read": "Every GET under /api/v1.",
+                        "passports:write": "Every POST, PATCH and DELETE under /api/v1.",
+                        "offline_access": "A refresh token.",
+                    },
+                }
+            },
+        },
     )
     spec.components.parameter(
         "IdempotencyKey",

@@ -38,12 +38,6 @@ def base_origin(base_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def base_is_origin(base_url: str) -> bool:
-    """§1: a PUBLIC_BASE_URL with a path disables every OAuth route."""
-    parts = urlsplit(base_url)
-    return parts.path in ("", "/") and not parts.query and not parts.fragment
-
-
 async def _trusted_post(request: web.Request, origin: str) -> bool:
     sent_origin = request.headers.get("Origin")
     # No Origin header: judged by the token alone (§10); `null` is what privacy settings send.
@@ -74,11 +68,13 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
     name = request.match_info.route.name
     if name is None or not name.startswith(PAGE_ROUTE_PREFIX):
         return await handler(request)
-    base_url = request.app[SETTINGS].base_url
-    if not base_is_origin(base_url):
+    settings = request.app[SETTINGS]
+    if not settings.base_is_origin:  # §1: with a path, every OAuth route is 404
         raise web.HTTPNotFound()
     response: web.StreamResponse
-    if request.method == "POST" and not await _trusted_post(request, base_origin(base_url)):
+    if request.method == "POST" and not await _trusted_post(
+        request, base_origin(settings.base_url)
+    ):
         response = forbidden_page(request)
     else:
         response = await handler(request)

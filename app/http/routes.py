@@ -11,12 +11,15 @@ from pydantic import BaseModel
 
 from app.domain.ids import OBJECT_ID_PATTERN
 from app.domain.media import IMAGE_NAME_PATTERN, MEDIA_PATH
+from app.domain.scopes import required_scope
+from app.http.app_keys import ACCESS_RULES
 from app.http.handlers import (
     authorize,
     connected_apps,
     docs,
     images,
     login,
+    oauth,
     probes,
     products,
     templates,
@@ -39,7 +42,19 @@ from app.http.models import (
     UpdateProductBody,
     ValidationErrorOut,
 )
+from app.http.models_oauth import (
+    AuthorizationServerMetadataOut,
+    ClientRegistrationBody,
+    ForbiddenOut,
+    OAuthErrorOut,
+    ProtectedResourceMetadataOut,
+    RegisteredClientOut,
+    RevokeForm,
+    TokenForm,
+    TokenOut,
+)
 from app.http.page_models import AuthorizeQuery, ConsentForm, CsrfForm, LoginForm, LoginPageQuery
+from app.services.auth import AccessRule
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -75,10 +90,20 @@ class Route:
     replies: dict[int, Reply] = field(default_factory=dict)
     idempotent: bool = False  # honours Idempotency-Key
     description: str = ""
+    # The least workspace role an OAuth access token's user needs (oauth.md §7.2). None: the
+    # pattern — reads viewer, writes editor; permanent deletes say "admin" here.
+    least_role: str | None = None
+    cors: bool = False  # Access-Control-Allow-Origin: * and an OPTIONS preflight
 
     @property
     def authenticated(self) -> bool:
         return self.name.startswith("v1.")
+
+    @property
+    def access_rule(self) -> AccessRule:
+        """Scope by method (GET passports:read, else passports:write) and the least role."""
+        default_role = "viewer" if self.method == "GET" else "editor"
+        return AccessRule(required_scope(self.method), self.least_role or default_role)
 
 
 def _error(description: str) -> Reply:
@@ -104,7 +129,17 @@ READ_CAPPED = Reply(
     ("Retry-After", "RateLimit", "RateLimit-Policy"),
 )
 COMMON_V1_REPLIES = {
-    401: Reply("Missing, malformed, unknown or revoked API key.", ErrorOut, ("WWW-Authenticate",)),
+    401: Reply(
+        "Missing, malformed, unknown, expired or revoked API key or access token (`unauthorized`).",
+        ErrorOut,
+        ("WWW-Authenticate",),
+    ),
+    403: Reply(
+        "Access tokens only: the scope lacks this operation (`insufficient_scope`, with a "
+        "challenge) or the user's workspace role is too low (`role_forbidden`).",
+        ForbiddenOut,
+        ("WWW-Authenticate",),
+    ),
     503: Reply("Storage unreachable; retry later.", ErrorOut, ("Retry-After",)),
 }
 
@@ -239,6 +274,7 @@ ROUTES: list[Route] = [
         name="v1.products.delete",
         summary="Delete a product permanently",
         tag="Products",
+        least_role="admin",
         description=(
             "Hard delete, only for a product without passports and not on the free plan. The "
             "model can be reused afterwards; images stored by the service are deleted too. "
@@ -249,7 +285,6 @@ ROUTES: list[Route] = [
         replies={
             200: Reply("Deleted.", DeletedProductOut, WRITE_HEADERS),
             400: BAD_IDEMPOTENCY_KEY,
-            403: _error("The plan does not allow deleting products (`plan_forbidden`)."),
             404: NOT_FOUND,
             409: Reply(
                 "The product has passports (`product_has_passports`, with `reason`), or a "
@@ -259,6 +294,12 @@ ROUTES: list[Route] = [
             422: IDEMPOTENCY_ERRORS[422],
             429: RATE_LIMITED,
             **COMMON_V1_REPLIES,
+            403: Reply(
+                "The plan does not allow deleting products (`plan_forbidden`), or, for access "
+                "tokens, `insufficient_scope` or `role_forbidden` (needs admin).",
+                ForbiddenOut,
+                ("WWW-Authenticate",),
+            ),
         },
     ),
     Route(
@@ -388,6 +429,101 @@ ROUTES: list[Route] = [
             ),
             304: Reply("Not modified (the ETag matched).", None, ("ETag",), content_type=()),
             404: _error("No such image (`not_found`)."),
+        },
+    ),
+    Route(
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        oauth.authorization_server_metadata,
+        name="oauth.metadata",
+        summary="OAuth authorization server metadata (RFC 8414)",
+        tag="OAuth",
+        cors=True,
+        description="No authentication. `registration_endpoint` appears only while "
+        "OAUTH_DCR=open. `issuer` is the service's base URL, byte for byte.",
+        replies={200: Reply("The metadata.", AuthorizationServerMetadataOut)},
+    ),
+    Route(
+        "GET",
+        "/.well-known/oauth-protected-resource",
+        oauth.protected_resource_metadata,
+        name="oauth.resource_metadata",
+        summary="OAuth protected resource metadata (RFC 9728)",
+        tag="OAuth",
+        cors=True,
+        description="Named by `resource_metadata` in every `/api/v1` 401 challenge.",
+        replies={200: Reply("The metadata.", ProtectedResourceMetadataOut)},
+    ),
+    Route(
+        "POST",
+        "/api/oauth/register",
+        oauth.register,
+        name="oauth.register",
+        summary="Register an OAuth client (RFC 7591 dynamic registration)",
+        tag="OAuth",
+        cors=True,
+        description="Open to anyone while OAUTH_DCR=open (else 404). JSON body at most 64 KiB. "
+        "Such clients always use PKCE (S256), are shown as unverified at consent and are "
+        "deleted when they obtain no token within 30 days.",
+        body=ClientRegistrationBody,
+        replies={
+            201: Reply("Registered; `client_secret` is shown only here.", RegisteredClientOut),
+            400: Reply(
+                "`invalid_redirect_uri` or `invalid_client_metadata` (RFC 7591 shape).",
+                OAuthErrorOut,
+            ),
+            404: _error("OAUTH_DCR=off (`not_found`)."),
+            429: Reply(
+                "Over 100 registrations from this address this hour (`temporarily_unavailable`).",
+                OAuthErrorOut,
+                ("Retry-After",),
+            ),
+        },
+    ),
+    Route(
+        "POST",
+        "/api/oauth/token",
+        oauth.token,
+        name="oauth.token",
+        summary="Exchange a code or a refresh token for tokens (RFC 6749 §3.2)",
+        tag="OAuth",
+        cors=True,
+        description="Form-encoded. Codes are single use (a replayed code revokes its grant); "
+        "refresh tokens rotate at every use (a reused one revokes its grant). Answers carry "
+        "`Cache-Control: no-store` and `Pragma: no-cache`.",
+        body=TokenForm,
+        body_media_type="application/x-www-form-urlencoded",
+        replies={
+            200: Reply("Tokens.", TokenOut, ("Cache-Control", "Pragma")),
+            400: Reply(
+                "`invalid_request`, `invalid_grant`, `invalid_scope`, `invalid_target`, "
+                "`unauthorized_client` or `unsupported_grant_type` (RFC 6749 shape).",
+                OAuthErrorOut,
+            ),
+            401: Reply(
+                "`invalid_client` (with `WWW-Authenticate: Basic` when Basic was sent).",
+                OAuthErrorOut,
+                ("WWW-Authenticate",),
+            ),
+        },
+    ),
+    Route(
+        "POST",
+        "/api/oauth/revoke",
+        oauth.revoke,
+        name="oauth.revoke",
+        summary="Revoke a token (RFC 7009)",
+        tag="OAuth",
+        cors=True,
+        description="Form-encoded, client authentication as for the token endpoint. An access "
+        "token ends alone; a refresh token ends its whole grant. Unknown tokens, other "
+        "clients' tokens and API keys are left alone, with the same 200.",
+        body=RevokeForm,
+        body_media_type="application/x-www-form-urlencoded",
+        replies={
+            200: Reply("Done (empty body).", None, content_type=()),
+            400: Reply("`invalid_request` (RFC 6749 shape).", OAuthErrorOut),
+            401: Reply("`invalid_client`.", OAuthErrorOut, ("WWW-Authenticate",)),
         },
     ),
     Route(
@@ -560,4 +696,7 @@ ROUTES: list[Route] = [
 def setup_routes(app: web.Application) -> None:
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler, name=route.name)
+    for path in sorted({route.path for route in ROUTES if route.cors}):
+        app.router.add_route("OPTIONS", path, oauth.preflight)
+    app[ACCESS_RULES] = {route.name: route.access_rule for route in ROUTES if route.authenticated}
     app.router.add_static(docs.ASSETS, swagger_ui.static_path, name="docs.assets")

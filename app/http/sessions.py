@@ -24,14 +24,14 @@ SESSION_SECONDS = 12 * 3600
 _CSRF, _USER, _VERSION, _LOGIN_AT = "csrf", "uid", "sv", "login_at"
 
 
-def _cookie_key(secret: str) -> bytes:
+def _cookie_key(secret: bytes) -> bytes:
     # A dedicated key for the cookie, so SESSION_SECRET itself is never a Fernet key.
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"tracepass tp_session cookie"
-    ).derive(secret.encode())
+    ).derive(secret)
 
 
-def setup_sessions(app: web.Application, secret: str, *, secure: bool) -> None:
+def setup_sessions(app: web.Application, secret: bytes, *, secure: bool) -> None:
     storage = EncryptedCookieStorage(
         _cookie_key(secret),
         cookie_name=COOKIE_NAME,
