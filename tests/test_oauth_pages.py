@@ -8,7 +8,6 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import argon2
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -21,16 +20,13 @@ from app.services.users import UserService
 from app.storage.protocols import Storage
 from tests.conftest import add_tenant, app_settings, prepared_storage
 from tests.page_forms import form_with_action
+from tests.served_app import CHEAP_HASH, PASSWORD
 
 BASE = "http://127.0.0.1:8080"  # PUBLIC_BASE_URL: the issuer and the pages' origin
-PASSWORD = "correct horse battery staple"
 REDIRECT = "https://app.example/callback"
 LOOPBACK = "http://127.0.0.1/callback"
 VERIFIER = "v" * 43 + "-verifier"
 CHALLENGE = s256(VERIFIER)
-# Argon2 reads its cost from the stored hash: users made with this one sign in quickly, so the
-# suite spends its time on behaviour, not on the production hash cost.
-CHEAP_HASH = argon2.PasswordHasher(time_cost=1, memory_cost=256, parallelism=1).hash(PASSWORD)
 
 
 # The throttle lives in the process and the password checks cost real argon2 time: these run on
