@@ -709,3 +709,68 @@ async def test_someone_elses_grant_is_404(pages: Pages) -> None:
         "/account/connected-apps/000000000000000000000000/revoke", {"csrf_token": token}
     )
     assert unknown.status == 404
+
+
+async def _tokens_for_approval(pages: Pages) -> dict[str, Any]:
+    _, params = redirect_params(await pages.decide("approve"))
+    response = await pages.post(
+        "/api/oauth/token",
+        {
+            "grant_type": "authorization_code",
+            "code": params["code"][0],
+            "redirect_uri": REDIRECT,
+            "client_id": pages.client_id,
+            "code_verifier": VERIFIER,
+        },
+    )
+    assert response.status == 200, await response.text()
+    return dict(await response.json())
+
+
+async def test_revoking_a_connected_app_ends_its_tokens(pages: Pages) -> None:
+    await pages.login()
+    tokens = await _tokens_for_approval(pages)
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert (await pages.get("/api/v1/products", headers=bearer)).status == 200
+    text = await (await pages.get("/account/connected-apps")).text()
+    grant = (await pages.storage.grants.find(user_id=None))[0]
+    assert "Never" not in text  # the token was used: "last used" shows when
+    form = form_with_action(text, f"/account/connected-apps/{grant.id}/revoke")
+    assert (await pages.post(form.action, form.fields)).status == 303
+    # AUTH_CACHE_SECONDS=0 here: the next request already sees the revocation.
+    rejected = await pages.get("/api/v1/products", headers=bearer)
+    assert rejected.status == 401
+    assert 'error="invalid_token"' in rejected.headers["WWW-Authenticate"]
+    refresh = await pages.post(
+        "/api/oauth/token",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": pages.client_id,
+        },
+    )
+    assert refresh.status == 400 and (await refresh.json())["error"] == "invalid_grant"
+    # Approving again makes a new grant with new tokens.
+    again = await _tokens_for_approval(pages)
+    new_bearer = {"Authorization": f"Bearer {again['access_token']}"}
+    assert (await pages.get("/api/v1/products", headers=new_bearer)).status == 200
+    assert (await pages.get("/api/v1/products", headers=bearer)).status == 401
+
+
+async def test_tokens_act_with_the_approved_scope_and_the_users_role(pages: Pages) -> None:
+    await pages.login()
+    _, params = redirect_params(await pages.decide("approve", scope="passports:read"))
+    response = await pages.post(
+        "/api/oauth/token",
+        {
+            "grant_type": "authorization_code",
+            "code": params["code"][0],
+            "client_id": pages.client_id,
+            "code_verifier": VERIFIER,
+        },
+    )
+    tokens = await response.json()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    write = await pages.client.post("/api/v1/products", json={}, headers=bearer)
+    assert write.status == 403
+    assert (await write.json())["code"] == "insufficient_scope"
