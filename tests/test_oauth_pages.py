@@ -774,3 +774,57 @@ async def test_tokens_act_with_the_approved_scope_and_the_users_role(pages: Page
     write = await pages.client.post("/api/v1/products", json={}, headers=bearer)
     assert write.status == 403
     assert (await write.json())["code"] == "insufficient_scope"
+
+
+async def test_no_secret_of_the_flow_reaches_a_log_line(pages: Pages) -> None:
+    from tests.conftest import SESSION_LOG
+
+    start = len(SESSION_LOG.getvalue())
+    await pages.login(password="a wrong password")  # a failed sign-in is logged as a request
+    response = await pages.login()
+    cookie = session_cookie(response).split(";")[0].split("=", 1)[1]
+    page = await pages.consent()
+    csrf = form_with_action(await page.text(), "/api/oauth/authorize").fields["csrf_token"]
+    _, params = redirect_params(await pages.decide("approve"))
+    code = params["code"][0]
+    token_response = await pages.post(
+        "/api/oauth/token",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": pages.client_id,
+            "code_verifier": VERIFIER,
+        },
+    )
+    tokens = await token_response.json()
+    await pages.get(
+        "/api/v1/products", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    logged = SESSION_LOG.getvalue()[start:]
+    assert '"route": "/login"' in logged or "/login" in logged  # the requests were logged
+    secrets = {
+        "password": PASSWORD,
+        "wrong password": "a wrong password",
+        "cookie": cookie,
+        "csrf token": csrf,
+        "code": code,
+        "code verifier": VERIFIER,
+        "access token": tokens["access_token"],
+        "refresh token": tokens["refresh_token"],
+    }
+    assert [name for name, value in secrets.items() if value in logged] == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=xx", "application/json", "text/plain"],
+)
+async def test_unreadable_form_bodies_are_403(pages: Pages, content_type: str) -> None:
+    fields = await pages.login_form()
+    body = urlencode({**fields, "email": pages.email, "password": PASSWORD})
+    for path in ("/login", "/logout", "/api/oauth/authorize"):
+        response = await pages.client.post(
+            path, data=body, headers={"Content-Type": content_type}, allow_redirects=False
+        )
+        assert response.status == 403
+        assert_page_headers(response)

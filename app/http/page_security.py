@@ -43,7 +43,10 @@ async def _trusted_post(request: web.Request, origin: str) -> bool:
     # No Origin header: judged by the token alone (§10); `null` is what privacy settings send.
     if sent_origin is not None and sent_origin.lower() not in (origin, "null"):
         return False
-    form = await request.post()
+    try:
+        form = await request.post()  # parsed once; the handler reads the cached form
+    except ValueError:  # a multipart body without or with a wrong boundary, bad encoding
+        return False
     token = form.get(CSRF_FIELD)
     return isinstance(token, str) and await csrf_matches(request, token)
 
