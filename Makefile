@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint seed openapi bench fuzz soak clean
+.PHONY: run test lint seed openapi bench fuzz soak crash clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ fuzz: $(DEV_STAMP)
 # 60 s of mixed traffic, then a consistency check made through the API (SOAK_SECONDS, SOAK_CLIENTS).
 soak: $(DEV_STAMP)
 	$(BIN)/python -m bench.soak
+
+# SIGKILL the service (then the service and its embedded database) under mixed traffic, restart,
+# and check through the API that nothing acknowledged was lost (CRASH_SECONDS, CRASH_CLIENTS).
+crash: $(DEV_STAMP)
+	$(BIN)/python -m bench.crash
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,12 +8,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from app import cli_oauth
 from app.domain.clock import format_timestamp, utc_now
 from app.domain.errors import ServiceUnavailable
 from app.logging_setup import configure_logging
 from app.services.seeding import seed_reference_data
 from app.services.tenants import BootstrapError, TenantAdmin
 from app.settings import Settings
+from app.storage.mongo.embedded import EmbeddedDatabaseError
+from app.storage.opening import opened_storage
 from app.storage.protocols import DuplicateWorkspaceName, Storage
 
 
@@ -21,11 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m app",
         description="Product catalogue API. Without a command: serve on HOST:PORT. "
-        "Admin commands act on MONGODB_URI.",
+        "Admin commands act on MONGODB_URI, or else on the embedded database in EMBEDDED_DB_PATH "
+        "(the running service's, or started for the command and stopped after it).",
     )
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the API (the default)")
-    commands.add_parser("seed", help="upsert category templates and plans into MongoDB")
+    commands.add_parser("seed", help="upsert category templates and plans into the database")
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=Path("openapi/openapi.json"))
 
@@ -48,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     key_list.add_argument("--workspace", required=True, help="workspace id")
     revoke = keys.add_parser("revoke", help="revoke a key (effective within 30 s)")
     revoke.add_argument("key_id")
+    cli_oauth.add_parsers(commands)
     return parser
 
 
@@ -55,27 +60,26 @@ def serve(settings: Settings) -> int:
     from app.http.app import create_app
     from app.http.server import serve as serve_app
 
-    asyncio.run(
-        serve_app(
-            create_app(settings),
-            settings.host,
-            settings.port,
-            shutdown_grace_seconds=settings.shutdown_grace_seconds,
-            announce=lambda text: print(text, flush=True),
+    try:
+        asyncio.run(
+            serve_app(
+                create_app(settings),
+                settings.host,
+                settings.port,
+                shutdown_grace_seconds=settings.shutdown_grace_seconds,
+                announce=lambda text: print(text, flush=True),
+            )
         )
-    )
+    except EmbeddedDatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 async def _with_storage(settings: Settings, action: Callable[[Storage], Awaitable[int]]) -> int:
-    from app.storage.mongo.store import MongoStorage
-
-    storage = MongoStorage.connect(settings)
-    try:
+    async with opened_storage(settings, "cli") as storage:
         await storage.prepare()
         return await action(storage)
-    finally:
-        await storage.close()
 
 
 async def _seed(storage: Storage) -> int:
@@ -132,18 +136,30 @@ def main(argv: list[str] | None = None) -> int:
         args.output.write_bytes(render_openapi())
         print(f"wrote {args.output}")
         return 0
-    if settings.embedded:
+    if settings.in_memory:
         print(
-            "this command needs MONGODB_URI (the embedded store lives inside a server process)",
+            "STORAGE=memory: the in-memory store lives inside the server process; admin commands "
+            "work on MONGODB_URI or the embedded database (unset STORAGE)",
             file=sys.stderr,
         )
         return 2
-    action = _seed if command == "seed" else _admin(args)
+    if command in cli_oauth.COMMANDS:
+        try:
+            action = cli_oauth.action(args)
+        except cli_oauth.REFUSALS as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    else:
+        action = _seed if command == "seed" else _admin(args)
     try:
         return asyncio.run(_with_storage(settings, action))
     except (BootstrapError, DuplicateWorkspaceName) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ServiceUnavailable:
-        print("error: MongoDB is unreachable at MONGODB_URI", file=sys.stderr)
+        where = "MONGODB_URI" if settings.mongodb_uri else "the embedded database"
+        print(f"error: MongoDB is unreachable at {where}", file=sys.stderr)
+        return 1
+    except EmbeddedDatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,9 @@
-"""Settings from the environment (contract §8). Unset MONGODB_URI selects the embedded store."""
+"""Settings from the environment (contract §8).
+
+Storage: MONGODB_URI selects that MongoDB; without it the service runs the embedded database
+(a MongoDB-compatible server process on EMBEDDED_DB_PATH); STORAGE=memory selects the ephemeral
+in-process store.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     mongodb_uri: str | None = None
+    # "memory": the in-process store (ephemeral; tests and benchmarks). "mongo": MONGODB_URI,
+    # or the embedded database when MONGODB_URI is unset.
+    storage: Literal["mongo", "memory"] = "mongo"
+    embedded_db_path: Path = Path("var/db")
     mongodb_db: str = "tracepass"
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
@@ -98,8 +107,13 @@ class Settings(BaseSettings):
         return warnings
 
     @property
+    def in_memory(self) -> bool:
+        return self.storage == "memory"
+
+    @property
     def embedded(self) -> bool:
-        return not self.mongodb_uri
+        """The service owns its database: the embedded server, or the in-process store."""
+        return self.in_memory or not self.mongodb_uri
 
     @property
     def base_url(self) -> str:

@@ -41,6 +41,7 @@ class Ledger:
     replay_mismatches: list[str] = field(default_factory=list)
     duplicate_creates_refused: int = 0
     problems: list[str] = field(default_factory=list)
+    cut: int = 0  # requests whose connection broke (the crash test kills the service)
 
 
 def create_body(model: str) -> dict[str, Any]:
@@ -52,6 +53,14 @@ def create_body(model: str) -> dict[str, Any]:
 
 
 async def client(session: aiohttp.ClientSession, ledger: Ledger, deadline: float, n: int) -> None:
+    """Mixed traffic until `deadline`, or until the connection breaks (the service was killed)."""
+    try:
+        await traffic(session, ledger, deadline, n)
+    except (TimeoutError, aiohttp.ClientError):
+        ledger.cut += 1
+
+
+async def traffic(session: aiohttp.ClientSession, ledger: Ledger, deadline: float, n: int) -> None:
     rng = random.Random(n)
     own_keys: list[str] = []
     while time.monotonic() < deadline:

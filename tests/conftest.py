@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 import structlog
 from aiohttp.test_utils import TestClient
 
+from app.domain.oauth_records import User
+from app.domain.pkce import s256
 from app.domain.records import Plan, Workspace
 from app.http.app import create_app
+from app.http.app_keys import SERVICES
+from app.services.oauth import AuthorizationServer
+from app.services.oauth_clients import ClientRegistry, RegisteredClient
 from app.services.seeding import seed_reference_data
 from app.services.tenants import TenantAdmin
+from app.services.users import UserService
 from app.settings import Settings
 from app.storage.memory.store import MemoryStorage
 from app.storage.mongo.store import MongoStorage
@@ -31,7 +40,8 @@ SEED_BODY: dict[str, Any] = {
 
 BACKENDS = ["memory", "mongo"]
 
-# Every API key the tests issue; the logs of the whole session must contain none of them.
+# Every API key, OAuth token, code, client secret and password the tests issue or use; the logs
+# of the whole session must contain none of them.
 ISSUED_KEYS: list[str] = []
 SESSION_LOG = io.StringIO()
 
@@ -59,7 +69,7 @@ def logs_never_contain_keys() -> Iterator[None]:
     structlog.reset_defaults()
     text = SESSION_LOG.getvalue()
     leaked = [key[:10] + "..." for key in ISSUED_KEYS if key in text]
-    assert not leaked, f"API keys in the logs: {leaked}"
+    assert not leaked, f"API keys, tokens, codes, secrets or passwords in the logs: {leaked}"
 
 
 def new_storage(backend: str, database: Any | None = None) -> Storage:
@@ -192,7 +202,9 @@ async def make_api(aiohttp_client: Any, backend: str) -> AsyncIterator[AppFactor
         if plan_limit is not ...:
             await set_plan_limit(store, plan, plan_limit)  # type: ignore[arg-type]
         tenant = await add_tenant(store, plan=plan)
-        app = create_app(app_settings(**settings), storage=store, on_generated_key=lambda k: None)
+        app = create_app(
+            app_settings(**settings), storage=store, on_first_access=lambda settings, access: None
+        )
         client = await aiohttp_client(app)
         return Api(client, store, tenant)
 
@@ -202,3 +214,166 @@ async def make_api(aiohttp_client: Any, backend: str) -> AsyncIterator[AppFactor
 @pytest.fixture
 async def api(make_api: AppFactory) -> Api:
     return await make_api()
+
+
+USER_PASSWORD = "correct horse battery staple"
+LOOPBACK_REDIRECT = "http://127.0.0.1/callback"
+
+
+def remember_secret(secret: str | None) -> None:
+    """Add a secret to the session-wide log check."""
+    if secret:
+        ISSUED_KEYS.append(secret)
+
+
+async def add_user(
+    storage: Storage,
+    workspace: Workspace | None,
+    email: str = "ada@acme.example",
+    role: str = "editor",
+    password: str = USER_PASSWORD,
+) -> User:
+    users = UserService(storage)
+    user = await users.find_user(email)
+    if user is None:
+        remember_secret(password)
+        user = await users.create_user(email, password)
+    if workspace is not None:
+        await users.add_member(workspace.id, email, role)
+    return user
+
+
+async def add_client(
+    storage: Storage,
+    *,
+    public: bool = True,
+    redirect_uris: tuple[str, ...] = (LOOPBACK_REDIRECT,),
+    require_pkce: bool = True,
+    scope: str | None = None,
+    name: str = "Test app",
+) -> RegisteredClient:
+    registered = await ClientRegistry(storage).create(
+        name=name,
+        redirect_uris=list(redirect_uris),
+        public=public,
+        require_pkce=require_pkce,
+        scope=scope,
+    )
+    remember_secret(registered.secret)
+    return registered
+
+
+@dataclasses.dataclass
+class OAuthApp:
+    """Drives the authorization code flow through the service the consent approval calls, and
+    the token endpoint through the real HTTP stack."""
+
+    api: Api
+    client: RegisteredClient
+    user: User
+
+    @property
+    def server(self) -> AuthorizationServer:
+        return self.api.client.server.app[SERVICES].oauth
+
+    def client_auth(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(form fields, headers) authenticating the client: Basic for confidential ones."""
+        client_id = self.client.client.client_id
+        if self.client.secret is None:
+            return {"client_id": client_id}, {}
+        raw = f"{quote_plus(client_id)}:{quote_plus(self.client.secret)}".encode()
+        return {}, {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+    async def code(
+        self,
+        scope: str | None = "passports:read passports:write offline_access",
+        *,
+        workspace: Workspace | None = None,
+        verifier: str | None = None,
+        resource: str | None = None,
+        redirect_uri: str | None = None,
+    ) -> str:
+        """Approve an authorization request (PKCE S256 with `verifier` when given)."""
+        params: dict[str, list[str]] = {
+            "response_type": ["code"],
+            "client_id": [self.client.client.client_id],
+            "redirect_uri": [redirect_uri or self.client.client.redirect_uris[0]],
+        }
+        if scope is not None:
+            params["scope"] = [scope]
+        if verifier is not None:
+            params["code_challenge"] = [s256(verifier)]
+            params["code_challenge_method"] = ["S256"]
+        if resource is not None:
+            params["resource"] = [resource]
+        client, redirect = await self.server.client_for_request(params)
+        request = self.server.check_request(client, redirect, params)
+        _, code = await self.server.approve(
+            self.user.id, (workspace or self.api.tenant.workspace).id, request
+        )
+        remember_secret(code)
+        return code
+
+    async def post_token(
+        self, form: dict[str, str], headers: dict[str, str] | None = None, *, auth: bool = True
+    ) -> tuple[int, dict[str, Any], Any]:
+        fields, auth_headers = self.client_auth() if auth else ({}, {})
+        response = await self.api.client.post(
+            "/api/oauth/token",
+            data={**fields, **form},
+            headers={**auth_headers, **(headers or {})},
+        )
+        body = await response.json()
+        for name in ("access_token", "refresh_token"):
+            remember_secret(body.get(name))
+        return response.status, body, response
+
+    async def tokens(
+        self,
+        scope: str | None = "passports:read passports:write offline_access",
+        **code_options: Any,
+    ) -> dict[str, Any]:
+        verifier = pkce_verifier()
+        code = await self.code(scope, verifier=verifier, **code_options)
+        status, body, _ = await self.post_token(
+            {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
+        )
+        assert status == 200, body
+        return body
+
+
+def pkce_verifier() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def make_oauth(
+    make_api: AppFactory, aiohttp_client: Any
+) -> AsyncIterator[Callable[..., Awaitable[OAuthApp]]]:
+    async def factory(
+        *,
+        role: str = "editor",
+        public: bool = True,
+        like: OAuthApp | None = None,
+        **settings: Any,
+    ) -> OAuthApp:
+        """A user with `role` in the tenant's workspace and a client; `like`: another instance
+        of that app (same storage, tenant, user and client) with these settings."""
+        if like is not None:
+            app = create_app(
+                app_settings(**settings),
+                storage=like.api.storage,
+                on_first_access=lambda settings, access: None,
+            )
+            api = Api(await aiohttp_client(app), like.api.storage, like.api.tenant)
+            return OAuthApp(api, like.client, like.user)
+        built = await make_api(**settings)
+        user = await add_user(built.storage, built.tenant.workspace, role=role)
+        client = await add_client(built.storage, public=public)
+        return OAuthApp(built, client, user)
+
+    yield factory

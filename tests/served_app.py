@@ -65,7 +65,7 @@ async def served_catalogue(backend: str = "memory", **settings: Any) -> AsyncIte
         return create_app(
             app_settings(public_base_url=base, auth_cache_seconds=0, **settings),
             storage=storage,
-            on_generated_key=lambda k: None,
+            on_first_access=lambda settings, access: None,
         )
 
     async with serve(build) as base:

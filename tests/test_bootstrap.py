@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.http.app import create_app
+from app.services.tenants import FirstAccess
 from app.storage.memory.store import MemoryStorage
 from app.storage.mongo.store import MongoStorage
 from tests.conftest import SEED_BODY, app_settings
@@ -20,14 +21,34 @@ KEY_A = "tp_" + "a" * 40
 KEY_B = "tp_" + "b" * 40
 
 
-async def test_generated_key_in_embedded_mode_works(aiohttp_client: Any) -> None:
-    shown: list[str] = []
-    client = await aiohttp_client(create_app(app_settings(), on_generated_key=shown.append))
-    assert len(shown) == 1 and shown[0].startswith("tp_")
+async def test_generated_key_on_the_in_memory_store_works(aiohttp_client: Any) -> None:
+    shown: list[FirstAccess] = []
+    client = await aiohttp_client(
+        create_app(
+            app_settings(storage="memory"), on_first_access=lambda _, access: shown.append(access)
+        )
+    )
+    assert len(shown) == 1 and shown[0].key is not None and shown[0].key.startswith("tp_")
     response = await client.post(
-        "/api/v1/products", json=SEED_BODY, headers={"Authorization": f"Bearer {shown[0]}"}
+        "/api/v1/products", json=SEED_BODY, headers={"Authorization": f"Bearer {shown[0].key}"}
     )
     assert response.status == 201
+
+
+async def test_a_key_is_generated_only_while_no_workspace_exists(aiohttp_client: Any) -> None:
+    storage = MemoryStorage()
+    shown: list[FirstAccess] = []
+    for _ in range(2):  # a restart on the same database
+        await aiohttp_client(
+            create_app(
+                app_settings(storage="memory"),
+                storage=storage,
+                on_first_access=lambda _, access: shown.append(access),
+            )
+        )
+    assert [access.key is not None for access in shown] == [True, False]
+    assert shown[0].workspace.id == shown[1].workspace.id
+    assert len(await storage.workspaces.list_all()) == 1
 
 
 async def test_bootstrap_key_and_file_are_applied_idempotently(
@@ -52,10 +73,14 @@ async def test_bootstrap_key_and_file_are_applied_idempotently(
     settings = app_settings(
         mongodb_uri="mongodb://unused", bootstrap_api_key=KEY_A, bootstrap_file=file
     )
-    shown: list[str] = []
+    shown: list[FirstAccess] = []
     for _ in range(2):  # a restart applies the same settings again
         client = await aiohttp_client(
-            create_app(settings, storage=MongoStorage(database), on_generated_key=shown.append)
+            create_app(
+                settings,
+                storage=MongoStorage(database),
+                on_first_access=lambda _, access: shown.append(access),
+            )
         )
     assert shown == []
     storage = MongoStorage(database)
@@ -80,7 +105,7 @@ async def test_bootstrap_key_and_file_are_applied_idempotently(
 async def test_reference_data_is_seeded_at_start(aiohttp_client: Any) -> None:
     storage = MemoryStorage()
     await aiohttp_client(
-        create_app(app_settings(), storage=storage, on_generated_key=lambda k: None)
+        create_app(app_settings(), storage=storage, on_first_access=lambda settings, access: None)
     )
     templates = await storage.templates.list_all()
     assert len(templates) == 14
@@ -99,8 +124,8 @@ def test_cli_help_lists_admin_commands() -> None:
         assert command in result.stdout
 
 
-def test_admin_commands_need_mongodb_uri() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+def test_admin_commands_refuse_the_in_memory_store() -> None:
+    env = {**{k: v for k, v in os.environ.items() if k != "MONGODB_URI"}, "STORAGE": "memory"}
     result = subprocess.run(
         [sys.executable, "-m", "app", "workspaces", "list"],
         capture_output=True,
@@ -109,4 +134,4 @@ def test_admin_commands_need_mongodb_uri() -> None:
         env=env,
     )
     assert result.returncode == 2
-    assert "MONGODB_URI" in result.stderr
+    assert "STORAGE=memory" in result.stderr

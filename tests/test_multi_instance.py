@@ -17,7 +17,9 @@ async def two_instances(aiohttp_client: Any) -> tuple[Any, Any, Any, MongoStorag
     clients = []
     for _ in range(2):
         storage = MongoStorage(database)
-        app = create_app(app_settings(), storage=storage, on_generated_key=lambda k: None)
+        app = create_app(
+            app_settings(), storage=storage, on_first_access=lambda settings, access: None
+        )
         clients.append(await aiohttp_client(app))
     shared = MongoStorage(database)
     await set_plan_limit(shared, "tiny", 10)

@@ -114,7 +114,7 @@ async def pages(aiohttp_client: Any, backend: str) -> Pages:
     app = create_app(
         app_settings(public_base_url=BASE, auth_cache_seconds=0),
         storage=storage,
-        on_generated_key=lambda k: None,
+        on_first_access=lambda settings, access: None,
     )
     clock = FakeClock()
     app[LOGIN_THROTTLE] = LoginThrottle(clock)
@@ -180,7 +180,7 @@ async def test_cookie_is_secure_when_the_base_is_https(aiohttp_client: Any) -> N
     app = create_app(
         app_settings(public_base_url="https://catalogue.example"),
         storage=await prepared_storage("memory"),
-        on_generated_key=lambda k: None,
+        on_first_access=lambda settings, access: None,
     )
     client = await aiohttp_client(app)
     response = await client.get("/login")
@@ -192,7 +192,7 @@ async def test_pages_are_404_when_the_base_has_a_path(aiohttp_client: Any) -> No
     app = create_app(
         app_settings(public_base_url="https://example.com/catalogue"),
         storage=await prepared_storage("memory"),
-        on_generated_key=lambda k: None,
+        on_first_access=lambda settings, access: None,
     )
     client = await aiohttp_client(app)
     for path in ("/login", "/api/oauth/authorize", "/account/connected-apps"):

@@ -198,7 +198,7 @@ async def recorded(aiohttp_client: Any) -> list[Query]:
     await seed_reference_data(storage)
     tenant = await add_tenant(storage)
     database.log.clear()
-    app = create_app(app_settings(), storage=storage, on_generated_key=lambda k: None)
+    app = create_app(app_settings(), storage=storage, on_first_access=lambda settings, access: None)
     client = await aiohttp_client(app)
     await exercise_every_route(client, tenant.key)
     return database.log

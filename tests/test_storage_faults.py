@@ -35,7 +35,7 @@ async def faulty_api(aiohttp_client: Any, **settings: Any) -> tuple[Api, FaultPl
     app = create_app(
         app_settings(auth_cache_seconds=0, plan_cache_seconds=0, **settings),
         storage=storage,
-        on_generated_key=lambda k: None,
+        on_first_access=lambda settings, access: None,
     )
     return Api(await aiohttp_client(app), storage, tenant), plan
 

@@ -13,7 +13,7 @@ from tests.mongo_shim import CountingDatabase, mock_database
 async def counting_client(aiohttp_client: Any) -> tuple[Any, CountingDatabase, Any]:
     database = CountingDatabase(mock_database())
     storage = MongoStorage(database)
-    app = create_app(app_settings(), storage=storage, on_generated_key=lambda k: None)
+    app = create_app(app_settings(), storage=storage, on_first_access=lambda settings, access: None)
     client = await aiohttp_client(app)  # start-up prepares indexes and seeds
     tenant = await add_tenant(storage, plan="free")
     return client, database, tenant

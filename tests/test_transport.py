@@ -208,7 +208,7 @@ async def test_readyz_is_503_when_storage_is_unreachable(aiohttp_client: Any) ->
 
     storage = MongoStorage(mock_database())
     client = await aiohttp_client(
-        create_app(app_settings(), storage=storage, on_generated_key=lambda k: None)
+        create_app(app_settings(), storage=storage, on_first_access=lambda settings, access: None)
     )
     assert (await client.get("/readyz")).status == 200
 

@@ -6,6 +6,7 @@ import logging
 import secrets
 import sys
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 
 from aiohttp import web
 
@@ -43,11 +44,11 @@ from app.services.plans import PlanBook
 from app.services.products import ProductService
 from app.services.registration_limit import RegistrationLimiter
 from app.services.seeding import ensure_reference_data
-from app.services.tenants import bootstrap_tenants
+from app.services.tenants import FirstAccess, bootstrap_tenants
 from app.services.users import UserService
 from app.services.write_pipeline import WritePipeline
 from app.settings import Settings
-from app.storage.memory.store import MemoryStorage
+from app.storage.opening import opened_storage
 from app.storage.protocols import Storage
 
 log = logging.getLogger("app.startup")
@@ -80,48 +81,50 @@ def build_services(storage: Storage, settings: Settings, catalog: TemplateCatalo
     )
 
 
-def open_storage(settings: Settings) -> Storage:
-    if settings.embedded:
-        return MemoryStorage()
-    from app.storage.mongo.store import MongoStorage  # only Mongo mode needs the driver
-
-    return MongoStorage.connect(settings)
-
-
-def announce_generated_key(key: str) -> None:
-    # Printed once to the terminal (never logged): the only copy of the key.
-    print(
-        "\nEmbedded store: no BOOTSTRAP_API_KEY or BOOTSTRAP_FILE set, so a key was generated.\n"
-        f"  API key (shown once): {key}\n"
-        "  Data lives in memory and is lost on exit.\n",
-        file=sys.stdout,
-        flush=True,
-    )
+def announce_first_access(settings: Settings, access: FirstAccess) -> None:
+    # Printed to the terminal (never logged): the only copy of a generated key.
+    if settings.in_memory:
+        where = "In-memory store (STORAGE=memory): data is lost on exit."
+    else:
+        where = f"Embedded database: data is kept in {settings.embedded_db_path}/."
+    if access.key is not None:
+        text = (
+            "No BOOTSTRAP_API_KEY or BOOTSTRAP_FILE set and no workspace yet, so one was created.\n"
+            f"  Workspace: {access.workspace.name} ({access.workspace.id})\n"
+            f"  API key (shown once, only its digest is kept): {access.key}\n"
+        )
+    else:
+        text = (
+            f"Workspace: {access.workspace.name} ({access.workspace.id}). Its keys were shown "
+            "when they were made; to mint another:\n"
+            f"  python -m app keys create --workspace {access.workspace.id}\n"
+        )
+    print(f"\n{where}\n{text}", file=sys.stdout, flush=True)
 
 
 def storage_context(
     provided: Storage | None,
-    on_generated_key: Callable[[str], None],
+    on_first_access: Callable[[Settings, FirstAccess], None],
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        storage = provided if provided is not None else open_storage(settings)
-        try:
+        async with AsyncExitStack() as stack:
+            if provided is None:
+                storage = await stack.enter_async_context(opened_storage(settings, "serve"))
+            else:
+                storage = provided
             await storage.prepare()
             templates = await ensure_reference_data(storage)
             for warning in settings.startup_warnings():
                 log.warning(warning)
-            generated = await bootstrap_tenants(storage, settings)
-            if generated is not None:
-                on_generated_key(generated)
+            access = await bootstrap_tenants(storage, settings)
+            if access is not None:
+                on_first_access(settings, access)
             app[STORAGE] = storage
             catalog = TemplateCatalog(templates)
             app[SERVICES] = build_services(storage, settings, catalog)
             app[TEMPLATE_DOCUMENTS] = TemplateDocuments(catalog)
             yield
-        finally:
-            if provided is None:
-                await storage.close()
 
     return context
 
@@ -130,7 +133,7 @@ def create_app(
     settings: Settings,
     *,
     storage: Storage | None = None,
-    on_generated_key: Callable[[str], None] = announce_generated_key,
+    on_first_access: Callable[[Settings, FirstAccess], None] = announce_first_access,
 ) -> web.Application:
     """`storage` lets several apps share one store (tests, tools); otherwise it follows settings."""
     app = web.Application(
@@ -146,7 +149,7 @@ def create_app(
     app[IN_FLIGHT] = InFlightRequests()
     app[METRICS] = Metrics(app[IN_FLIGHT])
     app[LOGIN_THROTTLE] = LoginThrottle()
-    app.cleanup_ctx.append(storage_context(storage, on_generated_key))
+    app.cleanup_ctx.append(storage_context(storage, on_first_access))
     setup_html(app)
     setup_sessions(app, app[SESSION_SECRET], secure=settings.base_url.startswith("https:"))
     app.middlewares.append(page_middleware)  # inside the session middleware: it uses sessions

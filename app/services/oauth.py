@@ -359,8 +359,7 @@ class AuthorizationServer:
             raise invalid_grant("The code was issued without a code_challenge.")
         if not pkce_ok:
             raise invalid_grant("The code_verifier does not match the code_challenge.")
-        if resource is not None and self._canonical(resource) != record.resource:
-            raise invalid_target()
+        self._check_same_resource(resource, record.resource)
         if not await self._grant_still_valid(record.grant_id, record.user_id, record.workspace_id):
             raise invalid_grant()
         response = await self._issue(
@@ -377,11 +376,10 @@ class AuthorizationServer:
         await self._storage.codes.mark_tokens_issued(record.digest)
         return response
 
-    def _canonical(self, resource: str) -> str | None:
-        try:
-            return self._resource(resource)
-        except OAuthError:
-            return None
+    def _check_same_resource(self, sent: str | None, granted: str | None) -> None:
+        """A `resource` at the token endpoint must be the one the code was issued for."""
+        if sent is not None and (granted is None or self._resource(sent) != granted):
+            raise invalid_target()
 
     async def refresh(
         self,
@@ -411,8 +409,7 @@ class AuthorizationServer:
             if not set(asked) <= set(record.scope):
                 raise invalid_scope("The scope exceeds the refresh token's.")
             access_scope = asked
-        if resource is not None and self._canonical(resource) != record.resource:
-            raise invalid_target()
+        self._check_same_resource(resource, record.resource)
         if not await self._grant_still_valid(record.grant_id, record.user_id, record.workspace_id):
             raise invalid_grant()
         if await self._storage.refresh_tokens.retire(digest, client.client_id, now) is None:

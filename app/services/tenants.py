@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,13 @@ from typing import Any
 from app.domain.api_keys import display_prefix, generate_api_key, is_well_formed, key_digest
 from app.domain.locales import is_iso_639_1
 from app.domain.records import ApiKeyRecord, Workspace
+from app.services.account_bootstrap import (
+    AccountBootstrapError,
+    ensure_bootstrap_admin,
+    ensure_member,
+    ensure_oauth_client,
+    warn_without_users,
+)
 from app.settings import Settings
 from app.storage.protocols import Storage
 
@@ -83,13 +91,44 @@ class TenantAdmin:
             )
             for key in entry.get("apiKeys", []):
                 await self.ensure_key(workspace, str(key), "bootstrap-file")
+            members = entry.get("members", [])
+            if not isinstance(members, list):
+                raise BootstrapError(
+                    f"BOOTSTRAP_FILE workspace {entry['name']!r}: members is a list"
+                )
+            for number, member in enumerate(members, 1):
+                where = f"BOOTSTRAP_FILE workspace {entry['name']!r} member #{number}"
+                await self._accounts(ensure_member(self._storage, workspace, member, where))
+        clients = data.get("oauthClients", [])
+        if not isinstance(clients, list):
+            raise BootstrapError("BOOTSTRAP_FILE oauthClients is a list")
+        for number, client in enumerate(clients, 1):
+            where = f"BOOTSTRAP_FILE oauthClient #{number}"
+            await self._accounts(ensure_oauth_client(self._storage, client, where))
+
+    @staticmethod
+    async def _accounts(step: Awaitable[None]) -> None:
+        try:
+            await step
+        except AccountBootstrapError as exc:
+            raise BootstrapError(str(exc)) from exc
 
 
-async def bootstrap_tenants(storage: Storage, settings: Settings) -> str | None:
-    """Apply BOOTSTRAP_API_KEY / BOOTSTRAP_FILE; in embedded mode with neither, issue a key.
+@dataclass(frozen=True, slots=True)
+class FirstAccess:
+    """How a person reaches a service that runs on its own database without bootstrap settings.
 
-    Returns the generated key (to be shown once), or None.
+    `key` is set once: when the database held no workspace yet and a key was generated. On a
+    later start it is None, and the workspace is named so a key can be minted with the CLI.
     """
+
+    workspace: Workspace
+    key: str | None
+
+
+async def bootstrap_tenants(storage: Storage, settings: Settings) -> FirstAccess | None:
+    """Apply BOOTSTRAP_API_KEY / BOOTSTRAP_FILE. On the service's own database with neither,
+    issue a key when no workspace exists yet (and only then: it is printed, never stored)."""
     admin = TenantAdmin(storage)
     if settings.bootstrap_api_key is not None:
         workspace = await admin.ensure_workspace(
@@ -100,9 +139,24 @@ async def bootstrap_tenants(storage: Storage, settings: Settings) -> str | None:
         )
     if settings.bootstrap_file is not None:
         await admin.apply_bootstrap_file(settings.bootstrap_file)
+    access = None
     if settings.embedded and settings.bootstrap_api_key is None and settings.bootstrap_file is None:
+        existing = await storage.workspaces.list_all()
+        if existing:
+            access = FirstAccess(existing[0], None)
+        else:
+            workspace = await admin.ensure_workspace(
+                settings.bootstrap_workspace, settings.bootstrap_plan, "en"
+            )
+            key = (await admin.issue_key(workspace, "generated at start")).key
+            access = FirstAccess(workspace, key)
+    if settings.bootstrap_admin_email is not None:
         workspace = await admin.ensure_workspace(
             settings.bootstrap_workspace, settings.bootstrap_plan, "en"
         )
-        return (await admin.issue_key(workspace, "generated at start")).key
-    return None
+        try:
+            await ensure_bootstrap_admin(storage, settings, workspace)
+        except AccountBootstrapError as exc:
+            raise BootstrapError(str(exc)) from exc
+    await warn_without_users(storage)
+    return access

@@ -43,9 +43,10 @@ class MongoStorage:
         self.refresh_tokens = oauth.MongoRefreshTokenRepository(database["oauth_refresh_tokens"])
 
     @classmethod
-    def connect(cls, settings: Settings) -> MongoStorage:
+    def connect(cls, settings: Settings, uri: str | None = None) -> MongoStorage:
+        """`uri` overrides MONGODB_URI (the embedded database's address)."""
         client: AsyncMongoClient[Any] = AsyncMongoClient(
-            settings.mongodb_uri,
+            uri or settings.mongodb_uri,
             w="majority",
             tz_aware=True,
             appname="tracepass-catalogue",
