@@ -103,6 +103,10 @@ def redirect_params(response: Any) -> tuple[str, dict[str, list[str]]]:
 
 @pytest.fixture
 async def pages(aiohttp_client: Any, backend: str) -> Pages:
+    return await build_pages(aiohttp_client, backend)
+
+
+async def build_pages(aiohttp_client: Any, backend: str, **settings: Any) -> Pages:
     storage = await prepared_storage(backend)
     tenant = await add_tenant(storage, "Acme")
     users = UserService(storage)
@@ -112,7 +116,7 @@ async def pages(aiohttp_client: Any, backend: str) -> Pages:
         name="Acme ERP", redirect_uris=[REDIRECT, LOOPBACK], public=True
     )
     app = create_app(
-        app_settings(public_base_url=BASE, auth_cache_seconds=0),
+        app_settings(public_base_url=BASE, auth_cache_seconds=0, **settings),
         storage=storage,
         on_first_access=lambda settings, access: None,
     )
@@ -524,6 +528,16 @@ async def test_consent_page_for_good_requests(
     response = await pages.consent(**overrides)
     assert response.status == 200, response.headers.get("Location")
     assert_page_headers(response)
+
+
+async def test_extra_resources_are_accepted(aiohttp_client: Any, backend: str) -> None:
+    pages = await build_pages(
+        aiohttp_client, backend, oauth_extra_resources="https://ai.tracepass.eu/mcp"
+    )
+    await pages.login()
+    assert (await pages.consent(resource="https://ai.tracepass.eu/mcp")).status == 200
+    _, params = redirect_params(await pages.consent(resource="https://ai.tracepass.eu/other"))
+    assert params["error"] == ["invalid_target"]
 
 
 async def test_pkce_exempt_client_ignores_a_lone_method(pages: Pages) -> None:
