@@ -64,6 +64,8 @@ def live_server(
         **{k: v for k, v in os.environ.items() if k != "MONGODB_URI"},
         "PORT": str(port),
         "BOOTSTRAP_FILE": str(bootstrap),
+        # Its own embedded database: nothing carries over from another test or an earlier run.
+        "EMBEDDED_DB_PATH": str(tmp_path / "db"),
         **environment,
     }
     log_path = tmp_path / "service.log"
