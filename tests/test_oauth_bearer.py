@@ -246,3 +246,16 @@ async def test_routes_open_today_stay_open(make_oauth: Any) -> None:
     app: OAuthApp = await make_oauth()
     for path in ("/healthz", "/api/v1/openapi.json", "/.well-known/oauth-protected-resource"):
         assert (await app.api.client.get(path)).status == 200
+
+
+async def test_api_use_marks_the_grant_used(make_oauth: Any) -> None:
+    from datetime import UTC, datetime
+
+    app: OAuthApp = await make_oauth(auth_cache_seconds=0)
+    token = (await app.tokens())["access_token"]
+    [grant] = await app.api.storage.grants.find(user_id=app.user.id)
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    await app.api.storage.grants.touch(grant.id, long_ago)
+    assert (await app.api.client.get("/api/v1/products", headers=bearer(token))).status == 200
+    [used] = await app.api.storage.grants.find(user_id=app.user.id)
+    assert used.last_used_at is not None and used.last_used_at > long_ago

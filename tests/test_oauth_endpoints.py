@@ -398,3 +398,12 @@ class TestAuthorizeChecks:
         other = await add_tenant(app.api.storage, "Elsewhere")
         with pytest.raises(NotAMember):
             await app.code("passports:read", verifier=verifier, workspace=other.workspace)
+
+
+@pytest.mark.parametrize("prefix", ["tp_", "tpat_", "tprt_", "tpcs_"])
+async def test_secret_shaped_text_is_redacted_from_error_bodies(api: Any, prefix: str) -> None:
+    secret = prefix + "S" * 24
+    response = await api.call("GET", f"/api/v1/templates/{secret}")
+    assert response.status == 404
+    body = await response.text()
+    assert secret not in body and f"{prefix}[redacted]" in body

@@ -137,6 +137,8 @@ class Authenticator:
         workspace = await self._storage.workspaces.get(token.workspace_id)
         if membership is None or workspace is None:
             return None
+        # "Last used" for connected apps: written once per verification, not per request.
+        await self._storage.grants.touch(grant.id, utc_now())
         return Principal(
             workspace,
             "oauth",
