@@ -312,7 +312,7 @@ async def test_logout_ends_the_session(pages: Pages) -> None:
     assert_page_headers(response)
     after = await pages.get("/account/connected-apps")
     assert after.status == 303
-    assert after.headers["Location"] == "/login?next=%2Faccount%2Fconnected-apps"
+    assert after.headers["Location"] == "/login?next=/account/connected-apps"
 
 
 async def test_password_change_and_disable_end_sessions(pages: Pages) -> None:
@@ -441,7 +441,7 @@ async def test_step_2_no_session_goes_to_login_and_back(pages: Pages) -> None:
     response = await pages.get("/api/oauth/authorize?" + query)
     assert response.status == 303
     location = response.headers["Location"]
-    assert location.startswith("/login?next=%2Fapi%2Foauth%2Fauthorize%3F")
+    assert location.startswith("/login?next=/api/oauth/authorize%3F")
     next_path = parse_qs(urlsplit(location).query)["next"][0]
     assert next_path.startswith("/api/oauth/authorize?")
     assert parse_qs(urlsplit(next_path).query) == parse_qs(query)

@@ -31,5 +31,6 @@ def see_other(location: str) -> web.Response:
 
 
 def to_login(next_path: str) -> web.Response:
-    """303 to the login page, which comes back to `next_path` (percent-encoded whole)."""
-    return see_other("/login?next=" + quote(next_path, safe=""))
+    """303 to the login page, which comes back to `next_path`, percent-encoded (`/` may stay as
+    it is in a query: `/login?next=/account/connected-apps`, as the contract writes it)."""
+    return see_other("/login?next=" + quote(next_path, safe="/"))
