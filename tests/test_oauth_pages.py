@@ -661,9 +661,11 @@ async def test_bad_decision_or_workspace_is_a_400_page(pages: Pages) -> None:
     form = form_with_action(await (await pages.consent()).text(), "/api/oauth/authorize")
     cases = [
         form.submission(decision="maybe"),
+        {k: v for k, v in form.submission(decision="approve").items() if k != "decision"},
         {k: v for k, v in form.submission(decision="approve").items() if k != "workspace"},
         form.submission(decision="approve", workspace=other.workspace.id),
         form.submission(decision="approve", workspace="not-an-id"),
+        form.submission(decision="deny", workspace=other.workspace.id),
     ]
     for data in cases:
         response = await pages.post("/api/oauth/authorize", data)

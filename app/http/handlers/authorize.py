@@ -19,7 +19,12 @@ from app.http.app_keys import SERVICES
 from app.http.html import render_page
 from app.http.page_sessions import see_other, signed_in_user, to_login
 from app.http.sessions import csrf_token
-from app.services.oauth import AuthorizationRequest, AuthorizeRedirectError, AuthorizeRejected
+from app.services.oauth import (
+    AuthorizationRequest,
+    AuthorizeRedirectError,
+    AuthorizeRejected,
+    NotAMember,
+)
 from app.services.users import WorkspaceRole
 
 AUTHORIZE_PATH = "/api/oauth/authorize"
@@ -122,6 +127,13 @@ async def decide(request: web.Request) -> web.Response:
     authorization, user, workspaces = checked
     server = request.app[SERVICES].oauth
     decision = form.get("decision")
+    if decision not in ("approve", "deny"):
+        return _bad_request(request, "The decision must be Approve or Deny.")
+    # §5.4 names a missing or foreign workspace a 400 whatever the decision.
+    chosen = form.get("workspace")
+    workspace = next((w.workspace for w in workspaces if w.workspace.id == chosen), None)
+    if workspace is None:
+        return _bad_request(request, "Choose one of your workspaces.")
     if decision == "deny":
         return see_other(
             server.error_redirect(
@@ -131,11 +143,8 @@ async def decide(request: web.Request) -> web.Response:
                 "The user denied the request.",
             )
         )
-    if decision != "approve":
-        return _bad_request(request, "The decision must be Approve or Deny.")
-    chosen = form.get("workspace")
-    workspace = next((w.workspace for w in workspaces if w.workspace.id == chosen), None)
-    if workspace is None:
+    try:
+        _grant, code = await server.approve(user.id, workspace.id, authorization)
+    except NotAMember:  # removed from the workspace since the list above was read
         return _bad_request(request, "Choose one of your workspaces.")
-    _grant, code = await server.approve(user.id, workspace.id, authorization)
     return see_other(server.code_redirect(authorization, code))
