@@ -3,6 +3,7 @@ through the real HTTP stack on both backends."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from typing import Any
@@ -844,3 +845,30 @@ async def test_unreadable_form_bodies_are_403(pages: Pages, content_type: str) -
         )
         assert response.status == 403
         assert_page_headers(response)
+
+
+async def test_parallel_approvals_make_one_grant(pages: Pages) -> None:
+    await pages.login()
+    form = form_with_action(await (await pages.consent()).text(), "/api/oauth/authorize")
+    responses = await asyncio.gather(
+        *(
+            pages.post("/api/oauth/authorize", form.submission(decision="approve"))
+            for _ in range(20)
+        )
+    )
+    codes = {redirect_params(response)[1]["code"][0] for response in responses}
+    assert len(codes) == 20  # every approval got its own code
+    grants = await pages.storage.grants.find(user_id=None)
+    assert len(grants) == 1  # one live grant per (user, workspace, client)
+    # Every code belongs to that grant: each one redeems.
+    for code in list(codes)[:3]:
+        response = await pages.post(
+            "/api/oauth/token",
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": pages.client_id,
+                "code_verifier": VERIFIER,
+            },
+        )
+        assert response.status == 200
