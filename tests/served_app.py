@@ -19,10 +19,17 @@ from app.http.app import create_app
 from app.services.oauth_clients import ClientRegistry
 from app.services.users import UserService
 from app.storage.protocols import Storage
-from tests.conftest import Tenant, add_tenant, app_settings, prepared_storage
+from tests.conftest import (
+    USER_PASSWORD,
+    Tenant,
+    add_tenant,
+    app_settings,
+    prepared_storage,
+    remember_secret,
+)
 from tests.page_forms import form_with_action
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = USER_PASSWORD
 # Argon2 reads its cost from the stored hash: test users sign in quickly.
 CHEAP_HASH = argon2.PasswordHasher(time_cost=1, memory_cost=256, parallelism=1).hash(PASSWORD)
 EMAIL = "ops@acme.example"
@@ -58,6 +65,7 @@ async def served_catalogue(backend: str = "memory", **settings: Any) -> AsyncIte
     storage = await prepared_storage(backend)
     tenant = await add_tenant(storage, "Acme")
     users = UserService(storage)
+    remember_secret(PASSWORD)  # the session-wide log check looks for it too
     await users.create_user(EMAIL, password_hash=CHEAP_HASH)
     await users.add_member(tenant.workspace.id, EMAIL, "editor")
 

@@ -24,6 +24,7 @@ from mcp.shared.auth import (
     OAuthToken,
 )
 
+from tests.conftest import remember_secret
 from tests.served_app import approve_in_pages, browser_session, served_catalogue
 
 N8N_CALLBACK = "https://n8n.acme.example/rest/oauth2-credential/callback"
@@ -142,6 +143,7 @@ async def test_n8n_credential_flow(backend: str) -> None:
         )
         client_id, secret = registered.client.client_id, registered.secret
         assert secret is not None
+        remember_secret(secret)
         # n8n's authorize URL: S256 named, but no challenge (PKCE only for its pkce grant type).
         query = urlencode(
             {
