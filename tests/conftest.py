@@ -40,6 +40,12 @@ SEED_BODY: dict[str, Any] = {
 
 BACKENDS = ["memory", "mongo"]
 
+
+def error_body(error: str, code: str, **more: Any) -> dict[str, Any]:
+    """The contract's error body: `message` repeats `error` (TracePass's clients show it)."""
+    return {"error": error, "message": error, "code": code, **more}
+
+
 # Every API key, OAuth token, code, client secret and password the tests issue or use; the logs
 # of the whole session must contain none of them.
 ISSUED_KEYS: list[str] = []

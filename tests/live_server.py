@@ -64,7 +64,8 @@ def live_server(
         **{k: v for k, v in os.environ.items() if k != "MONGODB_URI"},
         "PORT": str(port),
         "BOOTSTRAP_FILE": str(bootstrap),
-        # Its own embedded database: nothing carries over from another test or an earlier run.
+        # Each live server its own embedded database: the checkout's var/db would keep the
+        # previous run's products (a second `make test` then met duplicate models).
         "EMBEDDED_DB_PATH": str(tmp_path / "db"),
         **environment,
     }

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.services.seeding import load_seed_templates
-from tests.conftest import SEED_BODY, Api, AppFactory
+from tests.conftest import SEED_BODY, Api, AppFactory, error_body
 
 SEED_201_KEYS = {
     "_id",
@@ -133,10 +133,9 @@ async def test_category_aliases_are_echoed_as_canonical_slug(
 async def test_unknown_category_is_template_not_found(api: Api, category: str) -> None:
     response = await api.create(body(category=category))
     assert response.status == 400
-    assert await response.json() == {
-        "error": f"No template found for category: {category}",
-        "code": "template_not_found",
-    }
+    assert await response.json() == error_body(
+        f"No template found for category: {category}", "template_not_found"
+    )
     assert await product_count(api) == 0
 
 
@@ -144,10 +143,9 @@ async def test_duplicate_model_is_409_with_exact_body(api: Api) -> None:
     assert (await api.create(body())).status == 201
     again = await api.create(body(name="Another name", model="  BP-48V-100 "))
     assert again.status == 409
-    assert await again.json() == {
-        "error": "A product with this model already exists for your company",
-        "code": "duplicate_model",
-    }
+    assert await again.json() == error_body(
+        "A product with this model already exists for your company", "duplicate_model"
+    )
     # Case-sensitive uniqueness.
     assert (await api.create(body(model="bp-48v-100"))).status == 201
 

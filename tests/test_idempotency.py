@@ -14,14 +14,14 @@ from app.domain.errors import ServiceUnavailable
 from app.domain.fingerprint import request_fingerprint
 from app.domain.records import IdempotencyClaim, NewProduct
 from app.services.seeding import load_seed_templates
-from tests.conftest import SEED_BODY, Api, add_tenant
+from tests.conftest import SEED_BODY, Api, add_tenant, error_body
 from tests.test_create_product import product_count
 
-REUSED = {
-    "error": "Idempotency-Key has already been used with a different request body. "
+REUSED = error_body(
+    "Idempotency-Key has already been used with a different request body. "
     "Use a new key for the new request, or reuse the original body.",
-    "code": "idempotency_key_reused",
-}
+    "idempotency_key_reused",
+)
 
 
 async def plant_claim(
@@ -110,10 +110,9 @@ async def test_in_flight_claim_answers_409_with_retry_after(api: Api) -> None:
     response = await api.create(SEED_BODY, key="busy")
     assert response.status == 409
     assert response.headers["Retry-After"] == "1"
-    assert await response.json() == {
-        "error": "A request with this Idempotency-Key is still being processed",
-        "code": "idempotency_key_in_use",
-    }
+    assert await response.json() == error_body(
+        "A request with this Idempotency-Key is still being processed", "idempotency_key_in_use"
+    )
     assert await product_count(api) == 0
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from tests.conftest import Api, AppFactory, add_tenant
+from tests.conftest import Api, AppFactory, add_tenant, error_body
 
 BASE = "https://catalogue.example.com"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
@@ -247,7 +247,7 @@ async def test_delete_image_out_of_range_is_404(api: Api, index: str) -> None:
     product = await api.create_product(imageUrls=["https://cdn.example.com/a.png"])
     response = await api.call("DELETE", f"/api/v1/products/{product['_id']}/images/{index}")
     assert response.status == 404
-    assert await response.json() == {"error": "Image not found", "code": "not_found"}
+    assert await response.json() == error_body("Image not found", "not_found")
     assert len((await current(api, product))["imageUrls"]) == 1
 
 

@@ -20,10 +20,11 @@ from tests.conftest import (
     OAuthApp,
     add_user,
     bearer,
+    error_body,
 )
 
 V1_ROUTES = [route for route in ROUTES if route.authenticated]
-UNAUTHORIZED = {"error": "Missing or invalid API key", "code": "unauthorized"}
+UNAUTHORIZED = error_body("Missing or invalid API key", "unauthorized")
 SCOPES = {
     "read": "passports:read",
     "write": "passports:write",
@@ -75,11 +76,11 @@ async def test_scope_and_role_matrix_on_every_v1_route(
         required_scope = "passports:read" if route.method == "GET" else "passports:write"
         if required_scope not in granted:
             assert response.status == 403, (route.name, body)
-            assert body == {
-                "error": "The access token does not grant this operation",
-                "code": "insufficient_scope",
-                "details": {"requiredScope": required_scope, "grantedScopes": granted},
-            }
+            assert body == error_body(
+                "The access token does not grant this operation",
+                "insufficient_scope",
+                details={"requiredScope": required_scope, "grantedScopes": granted},
+            )
             ordered = [
                 s for s in ("passports:read", "passports:write") if s in {*granted, required_scope}
             ]
@@ -89,11 +90,11 @@ async def test_scope_and_role_matrix_on_every_v1_route(
             )
         elif ROLES.index(role) < ROLES.index(needed_role(route)):  # type: ignore[arg-type]
             assert response.status == 403, (route.name, body)
-            assert body == {
-                "error": "Your workspace role does not allow this operation",
-                "code": "role_forbidden",
-                "details": {"role": role, "requiredRole": needed_role(route)},
-            }
+            assert body == error_body(
+                "Your workspace role does not allow this operation",
+                "role_forbidden",
+                details={"role": role, "requiredRole": needed_role(route)},
+            )
             assert "WWW-Authenticate" not in response.headers
         else:
             assert response.status not in (401, 403), (route.name, body)

@@ -104,3 +104,37 @@ def test_schemas_use_json_schema_keywords_only() -> None:
 
     walk(build_openapi(), "$")
     assert leaked == []
+
+
+def _schema_branches(schema: dict[str, Any], schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    if "$ref" in schema:
+        return _schema_branches(schemas[schema["$ref"].rsplit("/", 1)[-1]], schemas)
+    for combinator in ("anyOf", "oneOf"):
+        if combinator in schema:
+            return [b for part in schema[combinator] for b in _schema_branches(part, schemas)]
+    return [schema]
+
+
+def test_every_error_schema_requires_message_and_error() -> None:
+    document = build_openapi()
+    schemas = document["components"]["schemas"]
+    checked = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if int(status) < 400:
+                    continue
+                for media, content in response.get("content", {}).items():
+                    if content["schema"].get("$ref", "").endswith("/OAuthErrorOut"):
+                        # OAuth endpoints answer RFC 6749/7591 errors (oauth.md §6.1, §10).
+                        assert path.startswith("/api/oauth/"), path
+                        continue
+                    for branch in _schema_branches(content["schema"], schemas):
+                        assert {"error", "message", "code"} <= set(branch.get("required", ())), (
+                            path,
+                            method,
+                            status,
+                            media,
+                        )
+                        checked += 1
+    assert checked > 50  # every route's error replies were looked at

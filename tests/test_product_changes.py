@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from app.http.models import ProductHasPassportsOut, ProductOut
-from tests.conftest import SEED_BODY, Api, AppFactory, add_tenant
+from tests.conftest import SEED_BODY, Api, AppFactory, add_tenant, error_body
 
-NOT_FOUND = {"error": "Product not found", "code": "not_found"}
+NOT_FOUND = error_body("Product not found", "not_found")
 MISSING_ID = "0123456789abcdef01234567"
 MALFORMED_IDS = ["nope", "0123456789abcdef0123456", "0123456789abcdef012345678", "%20"]
 

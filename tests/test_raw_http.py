@@ -83,10 +83,11 @@ def test_malformed_http_gets_json(
     assert headers["content-type"] == "application/json; charset=utf-8"
     assert headers["x-request-id"]
     parsed = json.loads(body)
-    assert set(parsed) == {"error", "code"} and parsed["code"] in (
+    assert set(parsed) == {"error", "message", "code"} and parsed["code"] in (
         "bad_request",
         "request_header_fields_too_large",
     )
+    assert parsed["message"] == parsed["error"]
     with urllib.request.urlopen(f"{server.base_url}/healthz", timeout=5) as response:
         assert response.status == 200
 

@@ -17,6 +17,7 @@ from tests.conftest import (
     SEED_BODY,
     Api,
     AppFactory,
+    error_body,
 )
 
 
@@ -67,7 +68,7 @@ async def test_revoked_key_gets_the_same_401(make_api: AppFactory) -> None:
     await api.storage.api_keys.revoke(record.id, utc_now())
     response = await api.call("GET", "/api/v1/products")
     assert response.status == 401
-    assert await response.json() == {"error": "Missing or invalid API key", "code": "unauthorized"}
+    assert await response.json() == error_body("Missing or invalid API key", "unauthorized")
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,11 @@ from app.domain.clock import utc_day, utc_now
 from app.http.app import create_app
 from app.services.seeding import seed_reference_data
 from app.storage.mongo.store import MongoStorage
-from tests.conftest import SEED_BODY, Api, add_tenant, app_settings, set_plan_limit
+from tests.conftest import SEED_BODY, Api, add_tenant, app_settings, error_body, set_plan_limit
 from tests.mongo_faults import FaultPlan, FaultyDatabase
 from tests.mongo_shim import mock_database
 
-UNAVAILABLE = {"error": "Service temporarily unavailable", "code": "service_unavailable"}
+UNAVAILABLE = error_body("Service temporarily unavailable", "service_unavailable")
 ERRORS = [
     ServerSelectionTimeoutError("no primary"),
     NetworkTimeout("timed out"),

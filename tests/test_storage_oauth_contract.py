@@ -295,3 +295,24 @@ async def test_mongo_oauth_indexes() -> None:
             assert match, (collection, keys)
             for option, value in options.items():
                 assert match[0].get(option) == value, (collection, keys, option)
+
+
+async def test_parallel_demotions_keep_one_owner(storage: Storage) -> None:
+    now = utc_now()
+    owners = [await storage.users.create(f"o{i}@acme.example", "h", now) for i in range(5)]
+    for user in owners:
+        await storage.memberships.add(WS_A, user.id, "owner", now)
+    results = await asyncio.gather(
+        *(storage.memberships.set_role(WS_A, u.id, "editor") for u in owners[:3]),
+        *(storage.memberships.remove(WS_A, u.id) for u in owners[3:]),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, LastOwner) for r in results) == 1
+    left = [m for m in await storage.memberships.list_for_workspace(WS_A) if m.role == "owner"]
+    assert len(left) == 1
+    # The one owner left can be demoted only once another is made.
+    with pytest.raises(LastOwner):
+        await storage.memberships.set_role(WS_A, left[0].user_id, "viewer")
+    promoted = next(u for u in owners[:3] if u.id != left[0].user_id)
+    await storage.memberships.set_role(WS_A, promoted.id, "owner")
+    assert await storage.memberships.set_role(WS_A, left[0].user_id, "viewer") is not None

@@ -7,9 +7,15 @@ from typing import Any
 import pytest
 
 from app.domain.clock import utc_now
-from tests.conftest import CHALLENGE_INVALID_TOKEN, CHALLENGE_NO_CREDENTIALS, SEED_BODY, Api
+from tests.conftest import (
+    CHALLENGE_INVALID_TOKEN,
+    CHALLENGE_NO_CREDENTIALS,
+    SEED_BODY,
+    Api,
+    error_body,
+)
 
-UNAUTHORIZED = {"error": "Missing or invalid API key", "code": "unauthorized"}
+UNAUTHORIZED = error_body("Missing or invalid API key", "unauthorized")
 
 
 async def assert_unauthorized(response: Any) -> None:
@@ -90,7 +96,7 @@ async def test_malformed_json_is_invalid_json(api: Api, raw: bytes) -> None:
     assert response.status == 400
     data = await response.json()
     assert data["code"] == "invalid_json"
-    assert set(data) == {"error", "code"}
+    assert data == error_body("Request body is not valid JSON", "invalid_json")
 
 
 @pytest.mark.parametrize(
@@ -191,11 +197,9 @@ async def test_no_stack_trace_or_driver_text_in_500(make_api: Any) -> None:
     response = await api.create(SEED_BODY)
     assert response.status == 500
     data = await response.json()
-    assert data == {
-        "error": "Internal server error",
-        "code": "internal_error",
-        "requestId": response.headers["X-Request-Id"],
-    }
+    assert data == error_body(
+        "Internal server error", "internal_error", requestId=response.headers["X-Request-Id"]
+    )
 
 
 async def test_readyz_is_503_when_storage_is_unreachable(aiohttp_client: Any) -> None:
@@ -223,5 +227,8 @@ async def test_readyz_is_503_when_storage_is_unreachable(aiohttp_client: Any) ->
     assert await response.json() == {
         "status": "unavailable",
         "checks": {"storage": False, "templates": True},
+        "error": "Service temporarily unavailable",
+        "message": "Service temporarily unavailable",
+        "code": "service_unavailable",
     }
     assert (await client.get("/healthz")).status == 200

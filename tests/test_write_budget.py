@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.clock import next_utc_midnight, utc_now
-from tests.conftest import SEED_BODY, Api, set_plan_limit
+from tests.conftest import SEED_BODY, Api, error_body, set_plan_limit
 from tests.test_create_product import product_count
 
 
@@ -34,17 +34,16 @@ async def test_429_body_and_headers(make_api: Any) -> None:
     assert response.status == 429
     data = await response.json()
     reset = next_utc_midnight(utc_now())
-    assert data == {
-        "error": "Daily v1 write limit reached for your plan (2 per UTC day). "
-        "It resets at 00:00 UTC.",
-        "code": "rate_limit_exceeded",
-        "details": {
+    assert data == error_body(
+        "Daily v1 write limit reached for your plan (2 per UTC day). It resets at 00:00 UTC.",
+        "rate_limit_exceeded",
+        details={
             "plan": "tiny",
             "limit": 2,
             "used": 2,
             "resetAt": reset.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         },
-    }
+    )
     seconds = int(response.headers["Retry-After"])
     assert abs((reset - utc_now()).total_seconds() - seconds) < 5
     assert response.headers["RateLimit-Policy"] == '"writes";q=2;w=86400'

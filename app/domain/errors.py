@@ -1,6 +1,7 @@
 """Domain errors: every client-visible failure is one of these kinds.
 
-The HTTP layer turns them into the contract's JSON body (error, code, details) in one place.
+The HTTP layer turns them into the contract's JSON body (error, message, code, details) in one
+place: `ApiError.body`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ class ApiError(Exception):
         super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"error": self.message, "code": self.code}
+        # `message` repeats `error`: TracePass's official clients (MCP server, n8n node) show
+        # `message`, older integrations read `error`.
+        body: dict[str, Any] = {"error": self.message, "message": self.message, "code": self.code}
         if self.details:
             body["details"] = self.details
         body.update(self.extra)
@@ -67,6 +70,13 @@ class MalformedRequest(ApiError):
     status = 400
     code = "bad_request"
     message = "Malformed HTTP request"
+
+
+class NothingToUpdate(ValidationFailed):
+    """A PATCH without any field (an empty body or `{}`)."""
+
+    def __init__(self) -> None:
+        super().__init__({}, ["Provide at least one field to update"])
 
 
 class InvalidJson(ApiError):

@@ -74,7 +74,16 @@ def is_json_media_type(content_type: str) -> bool:
     )
 
 
-async def read_json_body(request: web.Request, max_bytes: int) -> Any:
+NO_CONTENT: Any = object()  # what read_json_body answers for a request without content
+
+
+async def read_json_body(
+    request: web.Request, max_bytes: int, *, may_be_empty: bool = False
+) -> Any:
+    """The parsed body. With `may_be_empty`, a request without content answers NO_CONTENT
+    instead of `invalid_json`, whatever its Content-Type (there is no content to type)."""
+    if may_be_empty and not request.body_exists:
+        return NO_CONTENT
     if not is_json_media_type(request.content_type):
         raise UnsupportedMediaType()
     if request.content_length is not None and request.content_length > max_bytes:
@@ -86,4 +95,6 @@ async def read_json_body(request: web.Request, max_bytes: int) -> Any:
         if size > max_bytes:
             raise PayloadTooLarge()
         chunks.append(chunk)
+    if may_be_empty and not chunks:  # chunked framing with no chunk
+        return NO_CONTENT
     return parse_json_strict(b"".join(chunks))

@@ -11,7 +11,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from app.domain.api_keys import looks_like_api_key, redact_api_keys
+from app.domain.api_keys import looks_like_api_key
 from app.domain.clock import utc_now
 from app.domain.errors import (
     ApiError,
@@ -29,6 +29,7 @@ from app.http.app_keys import (
     SERVICES,
     WORKSPACE,
 )
+from app.http.client_source import client_source
 from app.http.responses import json_bytes
 
 access_log = structlog.get_logger("app.access")
@@ -110,7 +111,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         workspace_id=None if workspace is None else workspace.id,
         user_id=None if principal is None else principal.user_id,
         client_id=None if principal is None else principal.client_id,
-        source=redact_api_keys(request.headers.get("X-TracePass-Source", "")[:200]) or None,
+        source=client_source(request.headers),
     )
     return response
 

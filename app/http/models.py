@@ -75,7 +75,19 @@ class _Strict(BaseModel):
 
 NameStr = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_CONTROL_CHARS)]
 ModelStr = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS)]
-DescriptionStr = Annotated[str, Field(max_length=2000, pattern=NO_CONTROL_CHARS_MULTILINE)]
+
+
+def _blank_is_none(text: str) -> str | None:
+    # One spelling of "no description" whichever client sent it: n8n sends "" for a blank
+    # field, the MCP server leaves the key out (runs after str_strip_whitespace).
+    return text or None
+
+
+DescriptionStr = Annotated[
+    str,
+    Field(max_length=2000, pattern=NO_CONTROL_CHARS_MULTILINE),
+    AfterValidator(_blank_is_none),
+]
 FIELD_VALUES_DESCRIPTION = (
     "Template field values, keyed by the template's camelCase keys (snake_case spellings "
     "accepted), validated against the category template."
@@ -96,7 +108,11 @@ class CreateProductBody(_Strict):
             examples=["batteries"],
         ),
     ]
-    description: DescriptionStr | None = Field(default=None, examples=["Rack-mounted pack"])
+    description: DescriptionStr | None = Field(
+        default=None,
+        description="Blank text (empty after trimming) is stored and returned as `null`.",
+        examples=["Rack-mounted pack"],
+    )
     # Left out → empty / the workspace default; an explicit null is a type error (only
     # description is nullable).
     defaultFieldValues: dict[str, Any] = Field(
@@ -163,7 +179,9 @@ class UpdateProductBody(_Partial):
 
     name: NameStr | None = None
     model: ModelStr | None = Field(default=None, description="Unique in the workspace.")
-    description: DescriptionStr | None = Field(default=None, description="`null` clears it.")
+    description: DescriptionStr | None = Field(
+        default=None, description="`null` or blank text (empty after trimming) clears it."
+    )
     defaultFieldValues: dict[str, Any] | None = Field(
         default=None, description=FIELD_VALUES_DESCRIPTION + " Replaces the whole map."
     )
@@ -202,10 +220,15 @@ class ProductOut(BaseModel):
     updatedAt: str = Field(examples=["2026-05-09T10:00:00.000Z"])
 
 
+ERROR_TEXT = "A human-readable sentence."
+MESSAGE_TEXT = "The same sentence as `error` (TracePass's official clients display `message`)."
+
+
 class ErrorOut(BaseModel):
     """Every error body: a human sentence and a stable code; details only where useful."""
 
-    error: str
+    error: str = Field(description=ERROR_TEXT)
+    message: str = Field(description=MESSAGE_TEXT)
     code: str
     details: dict[str, Any] | None = None
     requestId: str | None = None
@@ -218,6 +241,7 @@ class ValidationDetails(BaseModel):
 
 class ValidationErrorOut(BaseModel):
     error: Literal["Validation error"]
+    message: Literal["Validation error"] = Field(description=MESSAGE_TEXT)
     code: Literal["validation_error"]
     details: ValidationDetails
 
@@ -235,7 +259,8 @@ class RateLimitDetails(BaseModel):
 
 
 class RateLimitErrorOut(BaseModel):
-    error: str
+    error: str = Field(description=ERROR_TEXT)
+    message: str = Field(description=MESSAGE_TEXT)
     code: Literal["rate_limit_exceeded"]
     details: RateLimitDetails
 
@@ -243,6 +268,14 @@ class RateLimitErrorOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     checks: dict[str, bool] | None = None
+
+
+class NotReadyOut(HealthOut):
+    """/readyz when not ready: the checks, plus the common error members."""
+
+    error: str = Field(description=ERROR_TEXT)
+    message: str = Field(description=MESSAGE_TEXT)
+    code: Literal["service_unavailable"]
 
 
 class ProductSummaryOut(BaseModel):
@@ -286,7 +319,8 @@ class DeletedProductOut(BaseModel):
 
 
 class ProductHasPassportsOut(BaseModel):
-    error: str
+    error: str = Field(description=ERROR_TEXT)
+    message: str = Field(description=MESSAGE_TEXT)
     code: Literal["product_has_passports"]
     reason: str
     details: dict[str, int]

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class OAuthErrorOut(BaseModel):
-    """RFC 6749 §5.2 / RFC 7591 §3.2.2 error shape (not the API envelope)."""
+    """RFC 6749 §5.2 / RFC 7591 §3.2.2 error shape (not the API envelope: OAuth clients parse
+    `error`; oauth.md §6.1, §10)."""
 
     error: str = Field(description="An RFC error code, e.g. `invalid_grant`.")
     error_description: str
@@ -133,6 +134,7 @@ class ForbiddenOut(BaseModel):
     """`insufficient_scope` (details: requiredScope, grantedScopes) or `role_forbidden`
     (details: role, requiredRole) for OAuth access tokens; `plan_forbidden` where documented."""
 
-    error: str
+    error: str = Field(description="A human-readable sentence.")
+    message: str = Field(description="The same sentence as `error`.")
     code: str
     details: dict[str, str | list[str]] | None = None

@@ -134,7 +134,7 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.idempotent:
         parameters.append("IdempotencyKey")
     if route.authenticated:
-        parameters.append("TracePassSource")
+        parameters.extend(("Source", "TracePassSource"))
     if parameters:
         operation["parameters"] = parameters
     if route.body is not None:
@@ -210,12 +210,25 @@ def build_openapi() -> dict[str, Any]:
         },
     )
     spec.components.parameter(
+        "Source",
+        "header",
+        {
+            "name": "X-Source",
+            "required": False,
+            "description": "Optional client identification (TracePass's official clients send "
+            "`mcp` or `n8n`), logged as the access log's `source`; wins over "
+            "`X-TracePass-Source` when both are sent.",
+            "schema": {"type": "string"},
+        },
+    )
+    spec.components.parameter(
         "TracePassSource",
         "header",
         {
             "name": "X-TracePass-Source",
             "required": False,
-            "description": "Optional client identification (e.g. `n8n-node/1.0`), logged.",
+            "description": "The older name of `X-Source` (e.g. `n8n-node/1.0`), logged as "
+            "`source` when `X-Source` is not sent.",
             "schema": {"type": "string"},
         },
     )

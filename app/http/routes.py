@@ -34,6 +34,7 @@ from app.http.models import (
     ImageUploadBody,
     ImageUploadOut,
     ListProductsQuery,
+    NotReadyOut,
     ProductListOut,
     ProductOut,
     RateLimitErrorOut,
@@ -240,9 +241,12 @@ ROUTES: list[Route] = [
         summary="Update a product",
         tag="Products",
         description=(
-            "Partial update: only the fields sent change. `description: null` clears it; "
-            "`defaultFieldValues` and `imageUrls` replace the whole value; `model` stays unique "
-            "(409); `category` cannot change (400). Counts as one v1 write; honours "
+            "Partial update: only the fields sent change. `description: null` or blank text "
+            "clears it; `defaultFieldValues` and `imageUrls` replace the whole value; `model` "
+            "stays unique (409); `category` cannot change (400). An empty body or `{}` is 400 "
+            '`validation_error` with `formErrors: ["Provide at least one field to update"]`, '
+            "checked right after authentication: it changes nothing, counts no write and is not "
+            "stored under an `Idempotency-Key`. Counts as one v1 write; honours "
             "`Idempotency-Key`."
         ),
         path_params=(PRODUCT_ID,),
@@ -251,7 +255,8 @@ ROUTES: list[Route] = [
         replies={
             200: Reply("The updated product.", ProductOut, WRITE_HEADERS),
             400: Reply(
-                "Validation error (`validation_error`, also for an empty body or a `category`), "
+                "Validation error (`validation_error`, also for an empty body, `{}` or a "
+                "`category`), "
                 "malformed JSON (`invalid_json`) or a bad `Idempotency-Key` header "
                 "(`invalid_idempotency_key`).",
                 BadRequestOut,
@@ -544,7 +549,7 @@ ROUTES: list[Route] = [
         tag="Operations",
         replies={
             200: Reply("Ready.", HealthOut),
-            503: Reply("Not ready.", HealthOut, ("Retry-After",)),
+            503: Reply("Not ready (`service_unavailable`).", NotReadyOut, ("Retry-After",)),
         },
     ),
     Route(

@@ -10,6 +10,7 @@ from app.domain.clock import utc_now
 from app.domain.errors import (
     DuplicateModel,
     FieldErrors,
+    NothingToUpdate,
     PlanForbidden,
     ProductHasPassports,
     ProductNotFound,
@@ -180,7 +181,7 @@ class ProductService:
             )
         changes = data.changes
         if not changes.as_fields():
-            raise ValidationFailed({}, ["Send at least one field to update"])
+            raise NothingToUpdate()
         product = await self.get(workspace, product_id)
         errors: FieldErrors = {}
         if changes.default_field_values is not None:

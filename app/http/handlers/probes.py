@@ -6,10 +6,10 @@ import hmac
 
 from aiohttp import web
 
-from app.domain.errors import Unauthorized
+from app.domain.errors import ServiceUnavailable, Unauthorized
 from app.http.app_keys import METRICS, SERVICES, SETTINGS, STORAGE
 from app.http.metrics import CONTENT_TYPE
-from app.http.models import HealthOut
+from app.http.models import HealthOut, NotReadyOut
 from app.http.responses import json_bytes
 
 
@@ -20,13 +20,13 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     storage_ok = await request.app[STORAGE].ping()
     templates_ok = len(request.app[SERVICES].catalog) > 0
-    ready = storage_ok and templates_ok
-    body = HealthOut(
-        status="ready" if ready else "unavailable",
-        checks={"storage": storage_ok, "templates": templates_ok},
-    )
-    headers = None if ready else {"Retry-After": "5"}
-    return json_bytes(200 if ready else 503, body.model_dump_json().encode(), headers)
+    checks = {"storage": storage_ok, "templates": templates_ok}
+    if storage_ok and templates_ok:
+        return json_bytes(200, HealthOut(status="ready", checks=checks).model_dump_json().encode())
+    # Not ready is a 503 like any other: it carries the common error members too.
+    error = ServiceUnavailable()
+    body = NotReadyOut(status="unavailable", checks=checks, **error.body())
+    return json_bytes(error.status, body.model_dump_json().encode(), error.headers)
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -9,9 +9,10 @@ import orjson
 from aiohttp import web
 
 from app.domain.clock import format_timestamp
+from app.domain.errors import NothingToUpdate
 from app.domain.records import UNSET, NewProduct, Product, ProductChanges, StoredResponse
 from app.http.app_keys import SERVICES, SETTINGS, WORKSPACE
-from app.http.json_body import read_json_body
+from app.http.json_body import NO_CONTENT, read_json_body
 from app.http.models import (
     CreateProductBody,
     DeletedProductOut,
@@ -154,7 +155,14 @@ async def update_product(request: web.Request) -> web.Response:
     workspace = request[WORKSPACE]
     products = request.app[SERVICES].products
     product_id = request.match_info[PRODUCT_ID]
-    body = await _json_body(request)
+    body = await read_json_body(
+        request, request.app[SETTINGS].max_json_body_bytes, may_be_empty=True
+    )
+    if body is NO_CONTENT or body == {}:
+        # Checked before the write pipeline: nothing to do is an input error that claims no
+        # Idempotency-Key (so the key stays free for the real update), uses no budget and
+        # does not look the product up.
+        raise NothingToUpdate()
 
     async def prepare() -> PreparedUpdate:
         category_sent = isinstance(body, dict) and "category" in body

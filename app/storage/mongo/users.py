@@ -18,7 +18,6 @@ from app.storage.protocols import DuplicateEmail, DuplicateMembership, LastOwner
 USER_INDEXES = [IndexModel([("email", ASCENDING)], unique=True, name="email")]
 MEMBERSHIP_INDEXES = [
     IndexModel([("workspaceId", ASCENDING), ("userId", ASCENDING)], unique=True, name="ws_user"),
-    IndexModel([("workspaceId", ASCENDING), ("role", ASCENDING)], name="ws_role"),
     IndexModel([("userId", ASCENDING), ("createdAt", ASCENDING)], name="user_created"),
 ]
 
@@ -125,6 +124,8 @@ class MongoMembershipRepository:
             await self._collection.insert_one(doc)
         except DuplicateKeyError as exc:
             raise DuplicateMembership((workspace_id, user_id)) from exc
+        if role == "owner":
+            await self._count_owner(pair["workspaceId"], 1)
         return _membership(doc)
 
     @translate_errors
@@ -151,25 +152,48 @@ class MongoMembershipRepository:
         docs = await self._collection.find({"workspaceId": workspace_oid}).to_list(None)
         return sorted((_membership(d) for d in docs), key=lambda m: m.created_at)
 
-    async def _another_owner(self, pair: dict[str, ObjectId]) -> bool:
-        other = await self._collection.find_one(
-            {"workspaceId": pair["workspaceId"], "role": "owner", "userId": {"$ne": pair["userId"]}}
+    # The last-owner rule without read-then-write: each workspace has a counter document of
+    # its owners (`_id` "owners:<workspaceId>", no workspaceId field, so member queries never
+    # see it). A demotion or removal takes one off only while more than one is left; when that
+    # guarded decrement fails, the membership change is undone.
+
+    def _owners(self, workspace_id: ObjectId) -> dict[str, str]:
+        return {"_id": f"owners:{workspace_id}"}
+
+    async def _count_owner(self, workspace_id: ObjectId, delta: int) -> None:
+        await self._collection.update_one(
+            self._owners(workspace_id), {"$inc": {"count": delta}}, upsert=True
         )
-        return other is not None
+
+    async def _release_owner(self, workspace_id: ObjectId) -> bool:
+        released = await self._collection.find_one_and_update(
+            {**self._owners(workspace_id), "count": {"$gt": 1}}, {"$inc": {"count": -1}}
+        )
+        return released is not None
 
     @translate_errors
     async def set_role(self, workspace_id: str, user_id: str, role: str) -> Membership | None:
         pair = self._pair(workspace_id, user_id)
         if pair is None:
             return None
-        current = await self._collection.find_one(pair)
-        if current is None:
-            return None
-        if current["role"] == "owner" and role != "owner" and not await self._another_owner(pair):
-            raise LastOwner(workspace_id)
-        doc = await self._collection.find_one_and_update(
-            pair, {"$set": {"role": role}}, return_document=ReturnDocument.AFTER
-        )
+        if role == "owner":
+            promoted = await self._collection.find_one_and_update(
+                {**pair, "role": {"$ne": "owner"}}, {"$set": {"role": role}}
+            )
+            if promoted is not None:
+                await self._count_owner(pair["workspaceId"], 1)
+        else:
+            demoted = await self._collection.find_one_and_update(
+                {**pair, "role": "owner"}, {"$set": {"role": role}}
+            )
+            if demoted is not None and not await self._release_owner(pair["workspaceId"]):
+                await self._collection.update_one(pair, {"$set": {"role": "owner"}})
+                raise LastOwner(workspace_id)
+            if demoted is None:  # not an owner: a plain change
+                await self._collection.update_one(
+                    {**pair, "role": {"$ne": "owner"}}, {"$set": {"role": role}}
+                )
+        doc = await self._collection.find_one(pair)
         return None if doc is None else _membership(doc)
 
     @translate_errors
@@ -177,10 +201,10 @@ class MongoMembershipRepository:
         pair = self._pair(workspace_id, user_id)
         if pair is None:
             return False
-        current = await self._collection.find_one(pair)
-        if current is None:
+        removed = await self._collection.find_one_and_delete(pair)
+        if removed is None:
             return False
-        if current["role"] == "owner" and not await self._another_owner(pair):
+        if removed["role"] == "owner" and not await self._release_owner(pair["workspaceId"]):
+            await self._collection.insert_one(removed)
             raise LastOwner(workspace_id)
-        result = await self._collection.delete_one(pair)
-        return bool(result.deleted_count)
+        return True
