@@ -14,6 +14,7 @@ from aiohttp import web
 from app.domain.templates import TemplateCatalog
 from app.http.app_keys import (
     IN_FLIGHT,
+    LOGIN_THROTTLE,
     METRICS,
     OPENAPI_DOCUMENT,
     SERVICES,
@@ -28,13 +29,16 @@ from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
 from app.http.middlewares import auth_middleware, request_context_middleware
 from app.http.openapi import render_openapi
+from app.http.page_security import page_middleware
 from app.http.routes import setup_routes
+from app.http.sessions import setup_sessions
 from app.http.template_documents import TemplateDocuments
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
 from app.services.grants import GrantService
 from app.services.idempotency import IdempotencyGuard
 from app.services.images import ImageService
+from app.services.login_throttle import LoginThrottle
 from app.services.oauth import AuthorizationServer
 from app.services.oauth_clients import ClientRegistry
 from app.services.passports import PassportService
@@ -157,7 +161,10 @@ def create_app(
     app[OPENAPI_DOCUMENT] = render_openapi()
     app[IN_FLIGHT] = InFlightRequests()
     app[METRICS] = Metrics(app[IN_FLIGHT])
+    app[LOGIN_THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(storage_context(storage, on_first_access))
     setup_html(app)
+    setup_sessions(app, app[SESSION_SECRET], secure=settings.base_url.startswith("https:"))
+    app.middlewares.append(page_middleware)  # inside the session middleware: it uses sessions
     setup_routes(app, public_base_path=urlsplit(settings.base_url).path.rstrip("/"))
     return app

@@ -15,6 +15,7 @@ from app.services.auth import AccessRule, Authenticator, Principal
 from app.services.daily_budget import DailyBudget
 from app.services.grants import GrantService
 from app.services.images import ImageService
+from app.services.login_throttle import LoginThrottle
 from app.services.oauth import AuthorizationServer
 from app.services.oauth_clients import ClientRegistry
 from app.services.passports import PassportService
@@ -57,6 +58,8 @@ TEMPLATE_DOCUMENTS = web.AppKey("template_documents", TemplateDocuments)
 ACCESS_RULES = web.AppKey("access_rules", dict[str, AccessRule])
 # Signs and encrypts browser sessions and CSRF tokens: SESSION_SECRET, or random per process.
 SESSION_SECRET = web.AppKey("session_secret", bytes)
+# Failed sign-ins per email and per peer address (oauth.md §5.2), per process.
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 
 # Per-request values (request[...]).
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -18,7 +18,14 @@ HEADER_DOCS: dict[str, dict[str, Any]] = {
         "description": "Request id (echoes a sane client value, else generated).",
         "schema": {"type": "string"},
     },
-    "Location": {"description": "URL path of the created resource.", "schema": {"type": "string"}},
+    "Location": {
+        "description": "Where the created resource is, or where the browser goes next.",
+        "schema": {"type": "string"},
+    },
+    "Set-Cookie": {
+        "description": "The browser session `tp_session` (HttpOnly; SameSite=Lax; Path=/).",
+        "schema": {"type": "string"},
+    },
     "RateLimit": {
         "description": 'Remaining writes today: `"writes";r=<remaining>;t=<seconds to reset>`.',
         "schema": {"type": "string"},

@@ -17,8 +17,11 @@ from app.domain.passports import ACTIONS, TRANSITIONS, Action
 from app.domain.scopes import required_scope
 from app.http.app_keys import ACCESS_RULES
 from app.http.handlers import (
+    authorize,
+    connected_apps,
     docs,
     images,
+    login,
     oauth,
     passport_qr,
     passports,
@@ -57,6 +60,7 @@ from app.http.models_oauth import (
     TokenForm,
     TokenOut,
 )
+from app.http.page_models import AuthorizeQuery, ConsentForm, CsrfForm, LoginForm, LoginPageQuery
 from app.http.passport_models import (
     GTIN_SCHEMA_PATTERN,
     BatchOut,
@@ -148,6 +152,19 @@ class Route:
 def _error(description: str) -> Reply:
     return Reply(description, ErrorOut)
 
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _page(description: str, headers: tuple[str, ...] = ()) -> Reply:
+    return Reply(description, None, ("Cache-Control", *headers), content_type="text/html")
+
+
+def _see_other(description: str) -> Reply:
+    return Reply(description, None, ("Location", "Set-Cookie"), content_type="text/html")
+
+
+CSRF_REJECTED = _page("No valid CSRF token for this session, or a foreign `Origin`.")
 
 READ_CAPPED = Reply(
     "The plan's daily read cap is spent (`rate_limit_exceeded`); only for plans that set one.",
@@ -1107,6 +1124,114 @@ ROUTES: list[Route] = [
         summary="Interactive API documentation (Swagger UI, served offline)",
         tag="Documentation",
         replies={200: Reply("HTML page.", None, content_type="text/html")},
+    ),
+    # --- HTML pages (oauth.md §5): names start with "pages." (security headers, CSRF checks) ---
+    Route(
+        "GET",
+        "/login",
+        login.login_page,
+        name="pages.login",
+        summary="Sign-in page",
+        tag="Browser pages",
+        query=LoginPageQuery,
+        replies={200: _page("The sign-in form (sets `tp_session` for its CSRF token).")},
+    ),
+    Route(
+        "POST",
+        "/login",
+        login.login,
+        name="pages.login.submit",
+        summary="Sign in",
+        tag="Browser pages",
+        body=LoginForm,
+        body_media_type=FORM,
+        replies={
+            303: _see_other("Signed in: to `next` when it is a local path, else connected apps."),
+            401: _page("`Invalid email or password.` (the same for every cause)."),
+            403: CSRF_REJECTED,
+            429: _page(
+                "Too many failures for this email (5) or address (20) in 60 s.", ("Retry-After",)
+            ),
+        },
+    ),
+    Route(
+        "POST",
+        "/logout",
+        login.logout,
+        name="pages.logout",
+        summary="Sign out",
+        tag="Browser pages",
+        body=CsrfForm,
+        body_media_type=FORM,
+        replies={303: _see_other("Signed out; to /login."), 403: CSRF_REJECTED},
+    ),
+    Route(
+        "GET",
+        "/api/oauth/authorize",
+        authorize.authorize_page,
+        name="pages.authorize",
+        summary="OAuth 2.0 authorization endpoint (consent page)",
+        tag="OAuth",
+        query=AuthorizeQuery,
+        description=(
+            "Authorization code flow with PKCE (S256). Checked in this order: an unknown "
+            "`client_id` or unregistered `redirect_uri` is a 400 page (never a redirect); "
+            "without a session, a 303 to `/login?next=...`; any other fault is a 303 to the "
+            "`redirect_uri` with `error`, `error_description`, `state` and `iss`. Otherwise the "
+            "consent page, every time. Unknown parameters (`prompt` included) are ignored; a "
+            "repeated one is `invalid_request`."
+        ),
+        replies={
+            200: _page("The consent page."),
+            303: _see_other("To the sign-in page, or to the client with an error."),
+            400: _page("Unknown client, or a missing or unregistered redirect URI."),
+        },
+    ),
+    Route(
+        "POST",
+        "/api/oauth/authorize",
+        authorize.decide,
+        name="pages.authorize.decide",
+        summary="Consent decision",
+        tag="OAuth",
+        body=ConsentForm,
+        body_media_type=FORM,
+        description=(
+            "The consent form posts the pending request back with the decision; the request is "
+            "checked again as on GET. `approve`: 303 to the `redirect_uri` with `code`, `state` "
+            "and `iss`. `deny`: with `error=access_denied`, `state` and `iss`."
+        ),
+        replies={
+            303: _see_other("To the client with a code or an error, or to the sign-in page."),
+            400: _page("Unknown client or redirect URI, a bad decision, or not your workspace."),
+            403: CSRF_REJECTED,
+        },
+    ),
+    Route(
+        "GET",
+        "/account/connected-apps",
+        connected_apps.connected_apps_page,
+        name="pages.connected_apps",
+        summary="Connected apps (the signed-in user's grants)",
+        tag="Browser pages",
+        replies={200: _page("The list."), 303: _see_other("Not signed in: to /login.")},
+    ),
+    Route(
+        "POST",
+        "/account/connected-apps/{grant}/revoke",
+        connected_apps.revoke,
+        name="pages.connected_apps.revoke",
+        summary="Revoke a connected app",
+        tag="Browser pages",
+        path_params=(PathParam("grant", "The grant's id.", None),),
+        body=CsrfForm,
+        body_media_type=FORM,
+        description="Ends the grant and every token issued under it.",
+        replies={
+            303: _see_other("Revoked: back to the connected apps (or to /login)."),
+            403: CSRF_REJECTED,
+            404: _page("No such grant of yours."),
+        },
     ),
 ]
 
