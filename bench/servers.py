@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import aiohttp
 
+Storage = Literal["embedded", "memory"]
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "tp_bench_" + "k" * 40
 
@@ -42,42 +44,60 @@ async def wait_until_up(url: str, within_seconds: float = 20.0) -> None:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str]) -> Iterator[None]:
+def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        yield
+        yield proc
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
 @dataclass(frozen=True)
-class Targets:
-    service: str  # base URL of the service (embedded store, enterprise plan, key KEY)
-    floor: str  # base URL of the floor server
+class Service:
+    url: str  # base URL (enterprise plan, key KEY)
+    pid: int  # the service's own Python process (for py-spy and /proc/<pid>/status)
 
 
 @contextmanager
-def service_and_floor() -> Iterator[Targets]:
+def service_process(storage: Storage = "embedded") -> Iterator[Service]:
+    """The service on the embedded database (as `make run` starts it) or the memory store."""
     bootstrap = Path(tempfile.mkdtemp()) / "tenants.json"
     bootstrap.write_text(
         json.dumps({"workspaces": [{"name": "Bench", "plan": "enterprise", "apiKeys": [KEY]}]})
     )
-    service_port, floor_port = free_port(), free_port()
+    port = free_port()
     env = {
         **os.environ,
-        "PORT": str(service_port),
+        "PORT": str(port),
         "BOOTSTRAP_FILE": str(bootstrap),
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
     }
     env.pop("MONGODB_URI", None)
+    env.pop("STORAGE", None)
+    if storage == "memory":
+        env["STORAGE"] = "memory"
+    with process([sys.executable, "-m", "app"], env) as proc:
+        yield Service(f"http://127.0.0.1:{port}", proc.pid)
+
+
+@dataclass(frozen=True)
+class Targets:
+    service: str  # base URL of the service (enterprise plan, key KEY)
+    floor: str  # base URL of the floor server
+    service_pid: int
+
+
+@contextmanager
+def service_and_floor(storage: Storage = "embedded") -> Iterator[Targets]:
+    floor_port = free_port()
     with (
-        process([sys.executable, "-m", "app"], env),
-        process([sys.executable, "-m", "bench.floor_server", str(floor_port)], env),
+        service_process(storage) as service,
+        process([sys.executable, "-m", "bench.floor_server", str(floor_port)], dict(os.environ)),
     ):
-        yield Targets(f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{floor_port}")
+        yield Targets(service.url, f"http://127.0.0.1:{floor_port}", service.pid)
 
 
 async def wait_for(targets: Targets) -> None:
