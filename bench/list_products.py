@@ -30,8 +30,9 @@ TARGETS = {
 }
 
 
-async def fill(base_url: str, count: int = PRODUCTS) -> None:
-    """`count` creates through the API, 50 in flight (the enterprise plan has no budget)."""
+async def fill(base_url: str, count: int = PRODUCTS, first: int = 0) -> None:
+    """`count` creates through the API (models BP-<first>... on), 50 in flight (the enterprise
+    plan has no budget)."""
     async with aiohttp.ClientSession(headers=AUTH) as session:
         semaphore = asyncio.Semaphore(50)
 
@@ -41,7 +42,7 @@ async def fill(base_url: str, count: int = PRODUCTS) -> None:
                 if r.status != 201:
                     raise RuntimeError(f"seeding failed: {r.status} {await r.text()}")
 
-        await asyncio.gather(*(create(n) for n in range(count)))
+        await asyncio.gather(*(create(n) for n in range(first, first + count)))
 
 
 def get_request(_: int) -> tuple[dict[str, str], dict[str, Any]]:

@@ -28,8 +28,10 @@ SortKey = tuple[datetime, str, str]
 
 _TEXT = itemgetter(2)
 _END = "\n"
-# Past this share of entries holding the needle, one `in` per entry beats one `find` per match.
-_BROAD_SHARE = 8
+# One `find` per match costs about three `in` tests of a cold entry; past a sixteenth of the
+# entries matching (and a few dozen), testing each entry is the cheaper way to finish.
+_BROAD_SHARE = 16
+_BROAD_FLOOR = 32
 
 
 def _encoded(text: str) -> bytes:
@@ -86,16 +88,18 @@ class ProductOrder:
         """The keys whose text contains `needle` (already case-folded, without NL or NUL),
         ascending."""
         keys = self.keys
+        if not needle:
+            return list(keys)
         if not keys:
             return []
         text, starts = self._buffer()
         encoded = needle.encode("utf-8", "surrogatepass")
-        if text.count(encoded) * _BROAD_SHARE > len(keys):
-            # Broad: most entries hold it; testing each one costs less than a find per match.
-            return [key for key in keys if needle in key[2]]
+        broad = max(len(keys) // _BROAD_SHARE, _BROAD_FLOOR)
         found: list[SortKey] = []
         position = text.find(encoded)
         while position >= 0:
+            if len(found) == broad:
+                return [key for key in keys if needle in key[2]]
             index = bisect.bisect_right(starts, position) - 1
             found.append(keys[index])
             position = text.find(encoded, starts[index + 1])  # one hit per entry
