@@ -39,6 +39,7 @@ test: lint
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.create_products
 	$(BIN)/python -m bench.list_products
+	$(BIN)/python -m bench.mongo_path
 	$(BIN)/python -m bench.memory
 
 # RSS of the service (memory store) at 0, 10k and 100k products, and the bytes per product.

@@ -47,7 +47,7 @@ def creates(name: str, url: str) -> Any:
 
 
 async def main() -> None:
-    with service_and_floor("memory") as targets:
+    with service_and_floor() as targets:
         await wait_for(targets)
         results = await alternate(
             {

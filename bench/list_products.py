@@ -59,7 +59,7 @@ def gets(name: str, url: str) -> Any:
 
 
 async def main() -> None:
-    with service_and_floor("memory") as targets:
+    with service_and_floor() as targets:
         await wait_for(targets)
         await fill(targets.service)
         runs = {FLOOR: gets(FLOOR, f"{targets.floor}/api/v1/products?limit=20")}

@@ -69,6 +69,46 @@ async def drive(
     return LoadResult(name, len(latencies), elapsed, latencies, statuses)
 
 
+async def drive_calls(
+    name: str,
+    call: Callable[[int], Awaitable[int]],
+    *,
+    connections: int = 32,
+    seconds: float = 8.0,
+) -> LoadResult:
+    """The same bounded loop for work that is not an HTTP request (a driver floor): `call(i)`
+    does one operation and returns the status it stands for."""
+    counter = itertools.count()
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status = await call(next(counter))
+            latencies.append((time.perf_counter() - started) * 1000)
+            statuses[status] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    return LoadResult(name, len(latencies), elapsed, latencies, statuses)
+
+
+def table(rows: list[LoadResult], baseline: LoadResult) -> str:
+    lines = [
+        "| target | requests | req/s | p50 ms | p99 ms | non-2xx | ratio to floor |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.name} | {r.requests} | {r.throughput:.0f} | {r.percentile(0.5):.1f} | "
+            f"{r.percentile(0.99):.1f} | {r.non_2xx} | {r.throughput / baseline.throughput:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 MEASURED_ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 WARMUP_SECONDS = float(os.environ.get("BENCH_WARMUP_SECONDS", "2"))
 

@@ -42,7 +42,7 @@ def mib(n: float) -> str:
 
 async def main() -> None:
     rows: list[tuple[int, int, int]] = []  # (products, rss, rss after a search)
-    with service_process("memory") as service:
+    with service_process(STORAGE="memory") as service:
         await wait_until_up(f"{service.url}/healthz")
         made = 0
         for size in sorted(SIZES):

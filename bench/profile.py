@@ -107,7 +107,7 @@ async def profile(scenario: str, url: str, pid: int) -> str:
 
 async def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with service_process("memory") as service:
+    with service_process(STORAGE="memory") as service:
         await wait_until_up(f"{service.url}/healthz")
         await fill(service.url)
         for scenario in SCENARIOS:

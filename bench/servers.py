@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import aiohttp
 
-Storage = Literal["embedded", "memory"]
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "tp_bench_" + "k" * 40
 
@@ -56,48 +54,66 @@ def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[b
 
 
 @dataclass(frozen=True)
-class Service:
-    url: str  # base URL (enterprise plan, key KEY)
-    pid: int  # the service's own Python process (for py-spy and /proc/<pid>/status)
-
-
-@contextmanager
-def service_process(storage: Storage = "embedded") -> Iterator[Service]:
-    """The service on the embedded database (as `make run` starts it) or the memory store."""
-    bootstrap = Path(tempfile.mkdtemp()) / "tenants.json"
-    bootstrap.write_text(
-        json.dumps({"workspaces": [{"name": "Bench", "plan": "enterprise", "apiKeys": [KEY]}]})
-    )
-    port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "BOOTSTRAP_FILE": str(bootstrap),
-        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
-    }
-    env.pop("MONGODB_URI", None)
-    env.pop("STORAGE", None)
-    if storage == "memory":
-        env["STORAGE"] = "memory"
-    with process([sys.executable, "-m", "app"], env) as proc:
-        yield Service(f"http://127.0.0.1:{port}", proc.pid)
-
-
-@dataclass(frozen=True)
 class Targets:
-    service: str  # base URL of the service (enterprise plan, key KEY)
+    service: str  # base URL of the service (in-process store, enterprise plan, key KEY)
     floor: str  # base URL of the floor server
     service_pid: int
 
 
+def service_environment(port: int, workspace_plan: str, **storage: str) -> dict[str, str]:
+    """The service's settings: bootstrap workspace `Bench` with key KEY on `workspace_plan`, and
+    the storage named by the caller (never the developer's, never ./var/db)."""
+    bootstrap = Path(tempfile.mkdtemp(prefix="bench-")) / "tenants.json"
+    bootstrap.write_text(
+        json.dumps({"workspaces": [{"name": "Bench", "plan": workspace_plan, "apiKeys": [KEY]}]})
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MONGODB_URI", "MONGODB_DB", "STORAGE", "EMBEDDED_DB_PATH")
+    }
+    return {
+        **env,
+        "EMBEDDED_DB_PATH": str(bootstrap.parent / "db"),
+        **storage,
+        "PORT": str(port),
+        "BOOTSTRAP_FILE": str(bootstrap),
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
+    }
+
+
+@dataclass(frozen=True)
+class Service:
+    url: str  # base URL
+    pid: int  # the service's own Python process (for py-spy and /proc/<pid>/status)
+
+
 @contextmanager
-def service_and_floor(storage: Storage = "embedded") -> Iterator[Targets]:
+def service_process(workspace_plan: str = "enterprise", **storage: str) -> Iterator[Service]:
+    """The service as its own process."""
+    port = free_port()
+    with process(
+        [sys.executable, "-m", "app"], service_environment(port, workspace_plan, **storage)
+    ) as proc:
+        yield Service(f"http://127.0.0.1:{port}", proc.pid)
+
+
+@contextmanager
+def service(workspace_plan: str = "enterprise", **storage: str) -> Iterator[str]:
+    """The service as its own process; yields its base URL."""
+    with service_process(workspace_plan, **storage) as started:
+        yield started.url
+
+
+@contextmanager
+def service_and_floor() -> Iterator[Targets]:
+    """The service on the in-process store (the HTTP path alone) and the HTTP floor."""
     floor_port = free_port()
     with (
-        service_process(storage) as service,
+        service_process(STORAGE="memory") as started,
         process([sys.executable, "-m", "bench.floor_server", str(floor_port)], dict(os.environ)),
     ):
-        yield Targets(service.url, f"http://127.0.0.1:{floor_port}", service.pid)
+        yield Targets(started.url, f"http://127.0.0.1:{floor_port}", started.pid)
 
 
 async def wait_for(targets: Targets) -> None:
