@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint seed openapi bench fuzz soak crash clean
+.PHONY: run test lint seed openapi bench bench-memory profile fuzz soak crash clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.create_products
 	$(BIN)/python -m bench.list_products
 	$(BIN)/python -m bench.mongo_path
+	$(BIN)/python -m bench.memory
+
+# RSS of the service (memory store) at 0, 10k and 100k products, and the bytes per product.
+bench-memory: $(DEV_STAMP)
+	$(BIN)/python -m bench.memory
+
+# py-spy (200 Hz) on the service under the bench load: flame graphs, raw stacks and top-N
+# tables in bench/results/ (PROFILE_SECONDS, PROFILE_TOP). Needs ptrace rights (root here).
+profile: $(DEV_STAMP)
+	$(BIN)/python -m bench.profile
 
 # A longer fuzz run than the one inside `make test`; FUZZ_SEED picks another corner.
 fuzz: $(DEV_STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import statistics
 import time
 from collections import Counter
@@ -108,8 +109,52 @@ def table(rows: list[LoadResult], baseline: LoadResult) -> str:
     return "\n".join(lines)
 
 
+MEASURED_ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+WARMUP_SECONDS = float(os.environ.get("BENCH_WARMUP_SECONDS", "2"))
+
+# One load run of a target: `seconds` long.
+Run = Callable[[float], Awaitable[LoadResult]]
+
+
+async def alternate(runs: dict[str, Run], seconds: float) -> dict[str, list[LoadResult]]:
+    """A warm-up round that is not counted (first requests, caches, the allocator's arenas),
+    then MEASURED_ROUNDS rounds, each running every target in turn, so a slow spell of the
+    machine falls on the targets of one round alike."""
+    for run in runs.values():
+        await run(WARMUP_SECONDS)
+    results: dict[str, list[LoadResult]] = {name: [] for name in runs}
+    for _ in range(MEASURED_ROUNDS):
+        for name, run in runs.items():
+            results[name].append(await run(seconds))
+    return results
+
+
+def ratios(runs: list[LoadResult], floors: list[LoadResult]) -> list[float]:
+    """Throughput ratio to the floor of the same round, per round."""
+    return [run.throughput / floor.throughput for run, floor in zip(runs, floors, strict=True)]
+
+
+def round_table(results: dict[str, list[LoadResult]], floor: str) -> str:
+    """Per target: the median round's figures and the median ratio to the floor (each round
+    against its own floor) with its min-max."""
+    lines = [
+        "| target | req/s | p50 ms | p99 ms | non-2xx (all rounds) | ratio: median | min-max |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for runs in results.values():
+        each = ratios(runs, results[floor])
+        mid = median_result(runs)
+        lines.append(
+            f"| {mid.name} | {mid.throughput:.0f} | {mid.percentile(0.5):.1f} | "
+            f"{mid.percentile(0.99):.1f} | {sum(r.non_2xx for r in runs)} | "
+            f"{statistics.median(each):.2f} | {min(each):.2f}-{max(each):.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def median_ratio(results: dict[str, list[LoadResult]], name: str, floor: str) -> float:
+    return statistics.median(ratios(results[name], results[floor]))
+
+
 def median_result(results: list[LoadResult]) -> LoadResult:
-    return sorted(results, key=lambda r: r.throughput)[len(results) // 2] if results else results[0]
-
-
-__all__ = ["LoadResult", "drive", "drive_calls", "median_result", "statistics", "table"]
+    return sorted(results, key=lambda r: r.throughput)[len(results) // 2]

@@ -42,12 +42,12 @@ async def wait_until_up(url: str, within_seconds: float = 20.0) -> None:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str]) -> Iterator[None]:
+def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        yield
+        yield proc
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -57,6 +57,7 @@ def process(args: list[str], env: dict[str, str]) -> Iterator[None]:
 class Targets:
     service: str  # base URL of the service (in-process store, enterprise plan, key KEY)
     floor: str  # base URL of the floor server
+    service_pid: int
 
 
 def service_environment(port: int, workspace_plan: str, **storage: str) -> dict[str, str]:
@@ -81,14 +82,27 @@ def service_environment(port: int, workspace_plan: str, **storage: str) -> dict[
     }
 
 
+@dataclass(frozen=True)
+class Service:
+    url: str  # base URL
+    pid: int  # the service's own Python process (for py-spy and /proc/<pid>/status)
+
+
 @contextmanager
-def service(workspace_plan: str = "enterprise", **storage: str) -> Iterator[str]:
-    """The service as its own process; yields its base URL."""
+def service_process(workspace_plan: str = "enterprise", **storage: str) -> Iterator[Service]:
+    """The service as its own process."""
     port = free_port()
     with process(
         [sys.executable, "-m", "app"], service_environment(port, workspace_plan, **storage)
-    ):
-        yield f"http://127.0.0.1:{port}"
+    ) as proc:
+        yield Service(f"http://127.0.0.1:{port}", proc.pid)
+
+
+@contextmanager
+def service(workspace_plan: str = "enterprise", **storage: str) -> Iterator[str]:
+    """The service as its own process; yields its base URL."""
+    with service_process(workspace_plan, **storage) as started:
+        yield started.url
 
 
 @contextmanager
@@ -96,10 +110,10 @@ def service_and_floor() -> Iterator[Targets]:
     """The service on the in-process store (the HTTP path alone) and the HTTP floor."""
     floor_port = free_port()
     with (
-        service(STORAGE="memory") as service_url,
+        service_process(STORAGE="memory") as started,
         process([sys.executable, "-m", "bench.floor_server", str(floor_port)], dict(os.environ)),
     ):
-        yield Targets(service_url, f"http://127.0.0.1:{floor_port}")
+        yield Targets(started.url, f"http://127.0.0.1:{floor_port}", started.pid)
 
 
 async def wait_for(targets: Targets) -> None:

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
+
+# orjson renders a UTC datetime in C as "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (no fraction at whole
+# seconds); naive values count as UTC, like everywhere here.
+_ORJSON_UTC = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+_WHOLE_SECOND = len(b'"2026-05-09T10:00:00Z"')
+
 
 def utc_now() -> datetime:
     now = datetime.now(UTC)
@@ -20,8 +27,12 @@ def as_utc(value: datetime) -> datetime:
 
 
 def format_timestamp(value: datetime) -> str:
-    # isoformat of a UTC datetime ends in "+00:00"; it is the fastest exact spelling.
-    return as_utc(value).isoformat(timespec="milliseconds")[:-6] + "Z"
+    """`2026-05-09T10:00:00.000Z`: milliseconds, truncated. Built from orjson's rendering, a
+    third of the cost of `isoformat` (20 of these per list page showed as 12 % of its profile)."""
+    text = orjson.dumps(as_utc(value), option=_ORJSON_UTC)
+    if len(text) == _WHOLE_SECOND:
+        return text[1:20].decode() + ".000Z"
+    return text[1:24].decode() + "Z"
 
 
 def next_utc_midnight(now: datetime) -> datetime:

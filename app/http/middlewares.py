@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 
 import structlog
 from aiohttp import web
@@ -66,7 +66,8 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
     sent_id = request.headers.get("X-Request-Id", "")
     # A sane client id is echoed, unless it looks like an API key: ids are logged, keys never.
     sane = _SANE_REQUEST_ID.match(sent_id) and not looks_like_api_key(sent_id)
-    request_id = sent_id if sane else uuid.uuid4().hex
+    # 128 random bits as 32 hex digits, like uuid4().hex without its slow UUID object.
+    request_id = sent_id if sane else secrets.token_hex(16)
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
     in_flight = request.app[IN_FLIGHT]

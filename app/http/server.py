@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
-import uuid
 from collections.abc import Callable
 
 from aiohttp import web
@@ -34,7 +34,7 @@ class JsonErrorRequestHandler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        request_id = uuid.uuid4().hex
+        request_id = secrets.token_hex(16)
         error: ApiError
         if isinstance(exc, LineTooLong):
             error = HeadersTooLarge()

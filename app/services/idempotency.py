@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,7 +33,7 @@ class IdempotencyGuard:
     ) -> Claimed | StoredResponse:
         """Our claim, or the stored response to replay. Raises 422 / 409 per the contract."""
         for _ in range(_CLAIM_ATTEMPTS):
-            owner = uuid.uuid4().hex
+            owner = secrets.token_hex(16)
             claim = IdempotencyClaim(
                 workspace_id=workspace_id,
                 key=key,

@@ -22,13 +22,9 @@ from app.domain.records import (
     ProductPage,
 )
 from app.storage.memory.ids import new_id
+from app.storage.memory.product_order import ProductOrder, SortKey
 from app.storage.protocols import DuplicateModelError, ImageLimitError, PassportsExistError
 
-# (createdAt, id, folded "name NUL model"): ordered by (createdAt, id) — ids are unique, so the
-# text never takes part in a comparison — and read backwards for newest first. The folded text
-# rides along so a search pass is one `in` per entry (search text has no control characters,
-# so it never spans the separator).
-SortKey = tuple[datetime, str, str]
 OrderKey = tuple[str, str | None, str]  # (workspace, category or None for all, status)
 
 
@@ -47,12 +43,15 @@ def _order_keys(product: Product) -> tuple[OrderKey, OrderKey]:
     )
 
 
+_ENTRY_SEPARATORS = frozenset("\x00\n")  # they delimit the texts in a ProductOrder
+
+
 class MemoryProductRepository:
     def __init__(self) -> None:
         self._by_id: dict[str, Product] = {}
         self._by_model: dict[tuple[str, str], str] = {}
         self._by_idempotency_key: dict[tuple[str, str], str] = {}
-        self._order: dict[OrderKey, list[SortKey]] = {}
+        self._order: dict[OrderKey, ProductOrder] = {}
 
     # -- index maintenance -------------------------------------------------------------------
 
@@ -60,14 +59,16 @@ class MemoryProductRepository:
         self._by_id[product.id] = product
         self._by_model[(product.workspace_id, product.model)] = product.id
         for key in _order_keys(product):
-            bisect.insort(self._order.setdefault(key, []), _sort_key(product))
+            order = self._order.get(key)
+            if order is None:
+                order = self._order[key] = ProductOrder()
+            order.add(_sort_key(product))
 
     def _unindex(self, product: Product) -> None:
         del self._by_id[product.id]
         del self._by_model[(product.workspace_id, product.model)]
         for key in _order_keys(product):
-            ordered = self._order[key]
-            del ordered[bisect.bisect_left(ordered, _sort_key(product))]
+            self._order[key].remove(_sort_key(product))
 
     def _replace(self, before: Product, after: Product) -> None:
         self._unindex(before)
@@ -98,13 +99,15 @@ class MemoryProductRepository:
         return None if product_id is None else self._owned(workspace_id, product_id)
 
     async def list_page(self, query: ProductListQuery) -> ProductPage:
-        lists = [
-            self._order.get((query.workspace_id, query.category, status), [])
+        orders = [
+            order
             for status in query.statuses
+            if (order := self._order.get((query.workspace_id, query.category, status)))
         ]
         # Each list ascends by (createdAt, id); a cursor cuts it at its position.
         stop = query.offset + query.limit + 1  # one extra item tells whether more follow
         if query.search is None:
+            lists = [order.keys for order in orders]
             total = sum(len(ordered) for ordered in lists)
             cuts = [
                 len(ordered) if query.after is None else bisect.bisect_left(ordered, query.after)
@@ -120,22 +123,32 @@ class MemoryProductRepository:
                     reverse=True,
                 )
                 keys = list(itertools.islice(merged, query.offset, stop))
-            window = [self._by_id[key[1]] for key in keys]
         else:
             # A substring search has to look at every candidate (Mongo does the same in its
-            # index): one pass over the folded text; total counts every match, the cursor
-            # only cuts the page.
+            # index); total counts every match, the cursor only cuts the page.
             needle = query.search.casefold()
-            matching = [key for ordered in lists for key in ordered if needle in key[2]]
-            if len(lists) > 1:
+            if _ENTRY_SEPARATORS.isdisjoint(needle):
+                matching = [key for order in orders for key in order.matching(needle)]
+            else:  # never from the API (control characters are refused): test each field
+                matching = [
+                    key
+                    for order in orders
+                    for key in order.keys
+                    if self._holds(self._by_id[key[1]], needle)
+                ]
+            if len(orders) > 1:
                 matching.sort()
             total = len(matching)
             if query.after is not None:
                 matching = matching[: bisect.bisect_left(matching, query.after)]
             end = max(len(matching) - query.offset, 0)
             keys = list(reversed(matching[max(len(matching) - stop, 0) : end]))
-            window = [self._by_id[key[1]] for key in keys]
+        window = [self._by_id[key[1]] for key in keys]
         return ProductPage(window[: query.limit], total, has_more=len(window) > query.limit)
+
+    @staticmethod
+    def _holds(product: Product, needle: str) -> bool:
+        return needle in product.name.casefold() or needle in product.model.casefold()
 
     async def update(
         self, workspace_id: str, product_id: str, changes: ProductChanges, at: datetime
