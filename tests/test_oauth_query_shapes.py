@@ -16,6 +16,7 @@ from app.storage.mongo import oauth, users
 from app.storage.mongo.store import MongoStorage
 from tests.conftest import (
     Api,
+    MongoTier,
     OAuthApp,
     add_client,
     add_tenant,
@@ -23,8 +24,8 @@ from tests.conftest import (
     app_settings,
     bearer,
 )
-from tests.mongo_shim import mock_database
-from tests.test_query_shapes import RecordingDatabase, equality_fields, index_keys, serves
+from tests.mongo_commands import CommandLog
+from tests.test_query_shapes import equality_fields, index_keys, serves
 
 OAUTH_COLLECTIONS = {
     "users": users.USER_INDEXES,
@@ -37,9 +38,9 @@ OAUTH_COLLECTIONS = {
 }
 
 
-async def test_every_oauth_query_has_an_index(aiohttp_client: Any) -> None:
-    database = RecordingDatabase(mock_database())
-    storage = MongoStorage(database)
+async def test_every_oauth_query_has_an_index(aiohttp_client: Any, mongo: MongoTier) -> None:
+    log = CommandLog()  # every command on the wire, from the real driver
+    storage = MongoStorage(mongo.database(event_listeners=[log]))
     await storage.prepare()
     await seed_reference_data(storage)
     tenant = await add_tenant(storage)
@@ -52,7 +53,7 @@ async def test_every_oauth_query_has_an_index(aiohttp_client: Any) -> None:
     user = await add_user(storage, tenant.workspace, role="admin")
     await add_user(storage, tenant.workspace, "owner@acme.example", role="owner")
     flow = OAuthApp(api, await add_client(storage, public=False), user)
-    database.log.clear()
+    log.clear()
 
     registered = await api.client.post(
         "/api/oauth/register",
@@ -92,7 +93,7 @@ async def test_every_oauth_query_has_an_index(aiohttp_client: Any) -> None:
     await service.set_disabled(user.email, True)
     assert third
 
-    queries = [q for q in database.log if q.collection in OAUTH_COLLECTIONS]
+    queries = [q for q in log.queries() if q.collection in OAUTH_COLLECTIONS]
     assert {q.collection for q in queries} == set(OAUTH_COLLECTIONS)
     for query in queries:
         equal = equality_fields(query.filter)
