@@ -39,6 +39,7 @@ test: lint
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.create_products
 	$(BIN)/python -m bench.list_products
+	$(BIN)/python -m bench.mongo_path
 
 # A longer fuzz run than the one inside `make test`; FUZZ_SEED picks another corner.
 fuzz: $(DEV_STAMP)

@@ -1,4 +1,4 @@
-"""`make bench`: keyed creates against the service (embedded store) vs. the JSON-parsing floor.
+"""`make bench`: keyed creates against the service (STORAGE=memory) vs. the JSON-parsing floor.
 
 Both servers run as their own processes; the same load drives them in alternating turns, and
 the report gives throughput and latency of each and the service/floor throughput ratio.
@@ -50,7 +50,7 @@ async def main() -> None:
             )
             services.append(
                 await drive(
-                    "service: keyed create (embedded)",
+                    "service: keyed create (memory store)",
                     f"{targets.service}/api/v1/products",
                     create_request(f"s{turn}-{uuid.uuid4().hex[:6]}"),
                     connections=CONNECTIONS,

@@ -1,4 +1,4 @@
-"""`make bench` (second part): listing with 10,000 products in the workspace (embedded store).
+"""`make bench` (second part): listing with 10,000 products in the workspace (STORAGE=memory).
 
 Three service targets — the first page (limit 20), a deep page, and a literal search that
 matches a handful of products — each against the floor's pre-built 20-item page, in

@@ -7,7 +7,7 @@ import itertools
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +68,33 @@ async def drive(
     return LoadResult(name, len(latencies), elapsed, latencies, statuses)
 
 
+async def drive_calls(
+    name: str,
+    call: Callable[[int], Awaitable[int]],
+    *,
+    connections: int = 32,
+    seconds: float = 8.0,
+) -> LoadResult:
+    """The same bounded loop for work that is not an HTTP request (a driver floor): `call(i)`
+    does one operation and returns the status it stands for."""
+    counter = itertools.count()
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status = await call(next(counter))
+            latencies.append((time.perf_counter() - started) * 1000)
+            statuses[status] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    return LoadResult(name, len(latencies), elapsed, latencies, statuses)
+
+
 def table(rows: list[LoadResult], baseline: LoadResult) -> str:
     lines = [
         "| target | requests | req/s | p50 ms | p99 ms | non-2xx | ratio to floor |",
@@ -85,4 +112,4 @@ def median_result(results: list[LoadResult]) -> LoadResult:
     return sorted(results, key=lambda r: r.throughput)[len(results) // 2] if results else results[0]
 
 
-__all__ = ["LoadResult", "drive", "median_result", "statistics", "table"]
+__all__ = ["LoadResult", "drive", "drive_calls", "median_result", "statistics", "table"]

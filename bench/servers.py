@@ -55,29 +55,51 @@ def process(args: list[str], env: dict[str, str]) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Targets:
-    service: str  # base URL of the service (embedded store, enterprise plan, key KEY)
+    service: str  # base URL of the service (in-process store, enterprise plan, key KEY)
     floor: str  # base URL of the floor server
+
+
+def service_environment(port: int, workspace_plan: str, **storage: str) -> dict[str, str]:
+    """The service's settings: bootstrap workspace `Bench` with key KEY on `workspace_plan`, and
+    the storage named by the caller (never the developer's, never ./var/db)."""
+    bootstrap = Path(tempfile.mkdtemp(prefix="bench-")) / "tenants.json"
+    bootstrap.write_text(
+        json.dumps({"workspaces": [{"name": "Bench", "plan": workspace_plan, "apiKeys": [KEY]}]})
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MONGODB_URI", "MONGODB_DB", "STORAGE", "EMBEDDED_DB_PATH")
+    }
+    return {
+        **env,
+        "EMBEDDED_DB_PATH": str(bootstrap.parent / "db"),
+        **storage,
+        "PORT": str(port),
+        "BOOTSTRAP_FILE": str(bootstrap),
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
+    }
+
+
+@contextmanager
+def service(workspace_plan: str = "enterprise", **storage: str) -> Iterator[str]:
+    """The service as its own process; yields its base URL."""
+    port = free_port()
+    with process(
+        [sys.executable, "-m", "app"], service_environment(port, workspace_plan, **storage)
+    ):
+        yield f"http://127.0.0.1:{port}"
 
 
 @contextmanager
 def service_and_floor() -> Iterator[Targets]:
-    bootstrap = Path(tempfile.mkdtemp()) / "tenants.json"
-    bootstrap.write_text(
-        json.dumps({"workspaces": [{"name": "Bench", "plan": "enterprise", "apiKeys": [KEY]}]})
-    )
-    service_port, floor_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "PORT": str(service_port),
-        "BOOTSTRAP_FILE": str(bootstrap),
-        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
-    }
-    env.pop("MONGODB_URI", None)
+    """The service on the in-process store (the HTTP path alone) and the HTTP floor."""
+    floor_port = free_port()
     with (
-        process([sys.executable, "-m", "app"], env),
-        process([sys.executable, "-m", "bench.floor_server", str(floor_port)], env),
+        service(STORAGE="memory") as service_url,
+        process([sys.executable, "-m", "bench.floor_server", str(floor_port)], dict(os.environ)),
     ):
-        yield Targets(f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{floor_port}")
+        yield Targets(service_url, f"http://127.0.0.1:{floor_port}")
 
 
 async def wait_for(targets: Targets) -> None:

@@ -1,16 +1,26 @@
-"""Fixtures: both storage backends, a seeded workspace with a key, and the real app."""
+"""Fixtures: both storage backends, a seeded workspace with a key, and the real app.
+
+The "mongo" backend is the real driver (PyMongo's AsyncMongoClient) against one embedded
+MongoDB-compatible server per test session; every test gets databases of its own, dropped
+when it ends.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
 from aiohttp.test_utils import TestClient
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from app.domain.records import Plan, Workspace
 from app.http.app import create_app
@@ -18,9 +28,9 @@ from app.services.seeding import seed_reference_data
 from app.services.tenants import TenantAdmin
 from app.settings import Settings
 from app.storage.memory.store import MemoryStorage
+from app.storage.mongo.embedded import EmbeddedServer
 from app.storage.mongo.store import MongoStorage
 from app.storage.protocols import Storage
-from tests.mongo_shim import mock_database
 
 SEED_BODY: dict[str, Any] = {
     "name": "Li-Ion 48V Battery Pack",
@@ -68,10 +78,80 @@ def logs_never_contain_keys() -> Iterator[None]:
     assert not leaked, f"API keys in the logs: {leaked}"
 
 
+class MongoTier:
+    """The session's embedded server, and the clients and databases the running test opened
+    (closed and dropped when it ends)."""
+
+    def __init__(self) -> None:
+        self.uri = ""
+        self._clients: list[AsyncMongoClient[Any]] = []
+        self._databases: set[str] = set()
+
+    def client(self, **options: Any) -> AsyncMongoClient[Any]:
+        """A client of the session server, configured like MongoStorage.connect's; `options`
+        add to or override it (appname, event_listeners, heartbeatFrequencyMS...)."""
+        if not self.uri:
+            raise RuntimeError("the session's embedded MongoDB is not running")
+        client: AsyncMongoClient[Any] = AsyncMongoClient(
+            self.uri, **{"w": "majority", "tz_aware": True, **options}
+        )
+        self._clients.append(client)
+        return client
+
+    def database(self, name: str | None = None, **options: Any) -> AsyncDatabase[Any]:
+        """A database of this test (a fresh name unless `name` is given), on a new client."""
+        name = name or f"t_{uuid.uuid4().hex[:16]}"
+        self._databases.add(name)
+        return self.client(**options).get_database(name)
+
+    def environment(self) -> dict[str, str]:
+        """Settings for a service process of this test: the session server, a fresh database."""
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        self._databases.add(name)
+        return {"MONGODB_URI": self.uri, "MONGODB_DB": name}
+
+    async def end_test(self) -> None:
+        clients, self._clients = self._clients, []
+        names, self._databases = self._databases, set()
+        if names:
+            async with AsyncMongoClient(self.uri) as admin:
+                for name in names:
+                    await admin.drop_database(name)
+        for client in clients:
+            await client.close()
+
+
+MONGO = MongoTier()
+
+
+@pytest.fixture(scope="session")
+def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One embedded server for the whole run, in memory, with failpoints enabled. pytest-aiohttp
+    gives every test its own event loop, so the server is started and stopped on a loop of its
+    own (in this thread: the server dies with the thread that started it)."""
+    log_path = Path(tmp_path_factory.mktemp("mongo")) / "secantusd.log"
+    server = EmbeddedServer(":memory:", sync_on_commit=False, test_commands=True, log_path=log_path)
+    loop = asyncio.new_event_loop()
+    try:
+        MONGO.uri = loop.run_until_complete(server.start())
+        yield MONGO.uri
+    finally:
+        MONGO.uri = ""
+        loop.run_until_complete(server.stop())
+        loop.close()
+
+
+@pytest.fixture(autouse=True)
+async def mongo(mongo_server: str) -> AsyncIterator[MongoTier]:
+    """This test's view of the session server; what it opened is closed and dropped after."""
+    yield MONGO
+    await MONGO.end_test()
+
+
 def new_storage(backend: str, database: Any | None = None) -> Storage:
     if backend == "memory":
         return MemoryStorage()
-    return MongoStorage(database if database is not None else mock_database())
+    return MongoStorage(database if database is not None else MONGO.database())
 
 
 async def prepared_storage(backend: str, database: Any | None = None) -> Storage:

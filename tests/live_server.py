@@ -1,5 +1,12 @@
 """The real service as its own process (`python -m app`), for tests that need a real server:
-the fuzz run, graceful shutdown, and logs of a whole process."""
+the fuzz run, graceful shutdown, and logs of a whole process.
+
+Every caller names the storage: IN_MEMORY where the test is about HTTP behaviour, or
+`MongoTier.environment()` (MONGODB_URI of the session's embedded server, a database of the
+test's own) where storage matters. Without MONGODB_URI the service would start the embedded
+database in ./var/db; EMBEDDED_DB_PATH is pointed into the test's directory so that nothing
+reaches ./var/db even by mistake.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+IN_MEMORY = {"STORAGE": "memory"}
+# Storage settings of the developer's shell never leak into a test's service.
+_STORAGE_VARIABLES = ("MONGODB_URI", "MONGODB_DB", "STORAGE", "EMBEDDED_DB_PATH")
 
 
 def free_port() -> int:
@@ -52,7 +62,7 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], seconds: f
 
 @contextmanager
 def live_server(
-    tmp_path: Path, *, plan: str = "enterprise", **environment: str
+    tmp_path: Path, *, storage: dict[str, str], plan: str = "enterprise", **environment: str
 ) -> Iterator[LiveServer]:
     key = "tp_live_" + os.urandom(24).hex()
     bootstrap = tmp_path / "tenants.json"
@@ -61,12 +71,11 @@ def live_server(
     )
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if k != "MONGODB_URI"},
+        **{k: v for k, v in os.environ.items() if k not in _STORAGE_VARIABLES},
+        "EMBEDDED_DB_PATH": str(tmp_path / "db"),
+        **storage,
         "PORT": str(port),
         "BOOTSTRAP_FILE": str(bootstrap),
-        # Each live server gets its own embedded database: one run's data (the fuzz creates
-        # the seed product) must not leak into the next test or the next `make test`.
-        "EMBEDDED_DB_PATH": str(tmp_path / "db"),
         **environment,
     }
     log_path = tmp_path / "service.log"

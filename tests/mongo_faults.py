@@ -1,69 +1,67 @@
-"""A test double for an unreliable MongoDB: wraps the (shim) database and makes chosen calls
-raise PyMongo's own connection errors, a chosen number of times, then behave again."""
+"""Faults injected by the server itself: `configureFailPoint` `failCommand` on the session's
+embedded server (started with --enable-test-commands).
+
+A failpoint is server-wide, so every one set here is scoped to the `appName` of one test's
+client: other clients, including the one that sets and clears it, are never affected. The server
+holds one failCommand at a time; `FailPoints` is an async context manager that always turns it
+off on exit.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Any
+import uuid
+from typing import Any, Self
+
+from pymongo import AsyncMongoClient
+
+# What a storage outage fails: every command the repositories send, and the readiness ping.
+DATA_COMMANDS = [
+    "ping",
+    "find",
+    "getMore",
+    "insert",
+    "update",
+    "delete",
+    "findAndModify",
+    "aggregate",
+    "count",
+    "listIndexes",
+    "createIndexes",
+]
+# The driver's monitor and handshake: failing these too makes the server unselectable.
+HANDSHAKE_COMMANDS = ["hello", "isMaster"]
 
 
-class FaultPlan:
-    def __init__(self) -> None:
-        self._pending: dict[tuple[str, str], list[BaseException]] = defaultdict(list)
-        self._always: dict[tuple[str, str], BaseException] = {}
-        self.raised = 0
+class FailPoints:
+    def __init__(self, admin: AsyncMongoClient[Any]) -> None:
+        self._admin = admin
+        self.app_name = f"faults-{uuid.uuid4().hex[:12]}"
 
-    def fail(self, collection: str, method: str, error: BaseException, times: int = 1) -> None:
-        self._pending[(collection, method)].extend([error] * times)
+    async def _configure(self, mode: Any, **data: Any) -> None:
+        await self._admin.admin.command(
+            {
+                "configureFailPoint": "failCommand",
+                "mode": mode,
+                "data": {"appName": self.app_name, **data},
+            }
+        )
 
-    def outage(self, error: BaseException, collection: str = "*", method: str = "*") -> None:
-        """Every matching call fails until heal()."""
-        self._always[(collection, method)] = error
+    async def fail(
+        self, commands: list[str], *, times: int = 1, skip: int = 0, **behaviour: Any
+    ) -> None:
+        """The next `times` matching commands (after `skip` of them) fail as `behaviour` says:
+        errorCode=N, closeConnection=True, blockConnection=True with blockTimeMS..."""
+        await self._configure({"times": times, "skip": skip}, failCommands=commands, **behaviour)
 
-    def heal(self) -> None:
-        self._pending.clear()
-        self._always.clear()
+    async def outage(self, commands: list[str], **behaviour: Any) -> None:
+        """Every matching command fails until heal()."""
+        await self._configure("alwaysOn", failCommands=commands, **behaviour)
 
-    def check(self, collection: str, method: str) -> None:
-        for key in ((collection, method), (collection, "*"), ("*", method), ("*", "*")):
-            if key in self._always:
-                self.raised += 1
-                raise self._always[key]
-        pending = self._pending.get((collection, method))
-        if pending:
-            self.raised += 1
-            raise pending.pop(0)
+    async def heal(self) -> None:
+        await self._admin.admin.command({"configureFailPoint": "failCommand", "mode": "off"})
 
+    async def __aenter__(self) -> Self:
+        return self
 
-class FaultyCollection:
-    def __init__(self, collection: Any, name: str, plan: FaultPlan) -> None:
-        self._collection = collection
-        self._name = name
-        self._plan = plan
-
-    def __getattr__(self, attr: str) -> Any:
-        target = getattr(self._collection, attr)
-        if not callable(target) or attr in ("with_options",):
-            return target
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self._plan.check(self._name, attr)
-            return target(*args, **kwargs)
-
-        return call
-
-
-class FaultyDatabase:
-    def __init__(self, database: Any, plan: FaultPlan) -> None:
-        self._database = database
-        self.plan = plan
-
-    def __getitem__(self, name: str) -> FaultyCollection:
-        return FaultyCollection(self._database[name], name, self.plan)
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._database, attr)
-
-    async def command(self, *args: Any, **kwargs: Any) -> Any:
-        self.plan.check("$cmd", "command")
-        return await self._database.command(*args, **kwargs)
+    async def __aexit__(self, *exc: object) -> None:
+        await self.heal()

@@ -13,8 +13,7 @@ from app.http.app import create_app
 from app.services.tenants import FirstAccess
 from app.storage.memory.store import MemoryStorage
 from app.storage.mongo.store import MongoStorage
-from tests.conftest import SEED_BODY, app_settings
-from tests.mongo_shim import mock_database
+from tests.conftest import SEED_BODY, MongoTier, app_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_A = "tp_" + "a" * 40
@@ -25,7 +24,8 @@ async def test_generated_key_on_the_in_memory_store_works(aiohttp_client: Any) -
     shown: list[FirstAccess] = []
     client = await aiohttp_client(
         create_app(
-            app_settings(storage="memory"), on_first_access=lambda _, access: shown.append(access)
+            app_settings(storage="memory"),
+            on_first_access=lambda settings, access: shown.append(access),
         )
     )
     assert len(shown) == 1 and shown[0].key is not None and shown[0].key.startswith("tp_")
@@ -52,7 +52,7 @@ async def test_a_key_is_generated_only_while_no_workspace_exists(aiohttp_client:
 
 
 async def test_bootstrap_key_and_file_are_applied_idempotently(
-    aiohttp_client: Any, tmp_path: Path
+    aiohttp_client: Any, tmp_path: Path, mongo: MongoTier
 ) -> None:
     file = tmp_path / "tenants.json"
     file.write_text(
@@ -69,18 +69,18 @@ async def test_bootstrap_key_and_file_are_applied_idempotently(
             }
         )
     )
-    database = mock_database()
+    database = mongo.database()
+    # The app opens its own client on MONGODB_URI, as in production.
     settings = app_settings(
-        mongodb_uri="mongodb://unused", bootstrap_api_key=KEY_A, bootstrap_file=file
+        mongodb_uri=mongo.uri,
+        mongodb_db=database.name,
+        bootstrap_api_key=KEY_A,
+        bootstrap_file=file,
     )
     shown: list[FirstAccess] = []
     for _ in range(2):  # a restart applies the same settings again
         client = await aiohttp_client(
-            create_app(
-                settings,
-                storage=MongoStorage(database),
-                on_first_access=lambda _, access: shown.append(access),
-            )
+            create_app(settings, on_first_access=lambda settings, access: shown.append(access))
         )
     assert shown == []
     storage = MongoStorage(database)
@@ -124,14 +124,30 @@ def test_cli_help_lists_admin_commands() -> None:
         assert command in result.stdout
 
 
-def test_admin_commands_refuse_the_in_memory_store() -> None:
-    env = {**{k: v for k, v in os.environ.items() if k != "MONGODB_URI"}, "STORAGE": "memory"}
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "workspaces", "list"],
+def admin_command(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    # Never the developer's MONGODB_URI or ./var/db: each test names its storage.
+    env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "STORAGE")}
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=env,
+        env={**env, **environment},
+        timeout=60,
     )
+
+
+def test_admin_commands_refuse_the_in_memory_store() -> None:
+    result = admin_command("workspaces", "list", STORAGE="memory")
     assert result.returncode == 2
     assert "STORAGE=memory" in result.stderr
+
+
+async def test_admin_commands_act_on_mongodb_uri(mongo: MongoTier) -> None:
+    database = mongo.database()
+    storage = MongoStorage(database)
+    await storage.prepare()
+    made = await storage.workspaces.create("Listed", "basic", "de")
+    result = admin_command("workspaces", "list", MONGODB_URI=mongo.uri, MONGODB_DB=database.name)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{made.id}\tListed\tplan=basic\tlocale=de"

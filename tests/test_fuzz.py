@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import MongoTier
 from tests.live_server import live_server
 
 CHECKS = ",".join(
@@ -29,12 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = os.environ.get("FUZZ_SEED", "20261127")
 
 
-def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
+def test_schemathesis_finds_nothing(tmp_path: Path, mongo: MongoTier) -> None:
     cli = Path(sys.executable).with_name("schemathesis")
     # Longer stateful scenarios, so product → passport → get → field PATCH → lifecycle chains
     # get walked (the hooks supply a seeded category for the products they start from).
     (tmp_path / "schemathesis.toml").write_text("[phases.stateful]\nmax-steps = 30\n")
-    with live_server(tmp_path, LOG_LEVEL="INFO") as server:
+    # Storage matters here: hostile values must reach MongoDB (and be refused) without a 5xx.
+    with live_server(tmp_path, storage=mongo.environment(), LOG_LEVEL="INFO") as server:
         result = subprocess.run(
             [
                 str(cli),

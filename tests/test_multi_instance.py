@@ -1,4 +1,5 @@
-"""Two app instances over one shared MongoDB (one mongomock database): shared state."""
+"""Two app instances over one shared MongoDB (one database of the embedded server, each instance
+with its own client, as two processes would have): shared state."""
 
 from __future__ import annotations
 
@@ -8,27 +9,28 @@ from typing import Any
 
 from app.http.app import create_app
 from app.storage.mongo.store import MongoStorage
-from tests.conftest import SEED_BODY, add_tenant, app_settings, set_plan_limit
-from tests.mongo_shim import mock_database
+from tests.conftest import SEED_BODY, MongoTier, add_tenant, app_settings, set_plan_limit
 
 
-async def two_instances(aiohttp_client: Any) -> tuple[Any, Any, Any, MongoStorage]:
-    database = mock_database()
+async def two_instances(
+    aiohttp_client: Any, mongo: MongoTier
+) -> tuple[Any, Any, Any, MongoStorage]:
+    name = mongo.database().name
     clients = []
     for _ in range(2):
-        storage = MongoStorage(database)
+        storage = MongoStorage(mongo.database(name))
         app = create_app(
             app_settings(), storage=storage, on_first_access=lambda settings, access: None
         )
         clients.append(await aiohttp_client(app))
-    shared = MongoStorage(database)
+    shared = MongoStorage(mongo.database(name))
     await set_plan_limit(shared, "tiny", 10)
     tenant = await add_tenant(shared, plan="tiny")
     return clients[0], clients[1], tenant, shared
 
 
-async def test_idempotency_holds_across_instances(aiohttp_client: Any) -> None:
-    a, b, tenant, _ = await two_instances(aiohttp_client)
+async def test_idempotency_holds_across_instances(aiohttp_client: Any, mongo: MongoTier) -> None:
+    a, b, tenant, _ = await two_instances(aiohttp_client, mongo)
     headers = {**tenant.auth, "Idempotency-Key": "cross"}
     first = await a.post("/api/v1/products", json=SEED_BODY, headers=headers)
     second = await b.post("/api/v1/products", json=SEED_BODY, headers=headers)
@@ -39,8 +41,10 @@ async def test_idempotency_holds_across_instances(aiohttp_client: Any) -> None:
     assert other.status == 422
 
 
-async def test_parallel_same_key_across_instances_one_product(aiohttp_client: Any) -> None:
-    a, b, tenant, storage = await two_instances(aiohttp_client)
+async def test_parallel_same_key_across_instances_one_product(
+    aiohttp_client: Any, mongo: MongoTier
+) -> None:
+    a, b, tenant, storage = await two_instances(aiohttp_client, mongo)
     headers = {**tenant.auth, "Idempotency-Key": "race"}
     responses = await asyncio.gather(
         *(
@@ -52,8 +56,8 @@ async def test_parallel_same_key_across_instances_one_product(aiohttp_client: An
     assert await storage.database["products"].count_documents({}) == 1
 
 
-async def test_budget_is_shared_across_instances(aiohttp_client: Any) -> None:
-    a, b, tenant, storage = await two_instances(aiohttp_client)
+async def test_budget_is_shared_across_instances(aiohttp_client: Any, mongo: MongoTier) -> None:
+    a, b, tenant, storage = await two_instances(aiohttp_client, mongo)
     responses = await asyncio.gather(
         *(
             (a if i % 2 else b).post(

@@ -10,7 +10,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import SEED_BODY, Api, AppFactory
-from tests.live_server import live_server
+from tests.live_server import IN_MEMORY, live_server
 from tests.test_idempotency import plant_claim
 
 
@@ -84,7 +84,7 @@ async def test_metrics_token_guards_the_endpoint(make_api: AppFactory) -> None:
 
 
 async def test_one_json_log_line_per_request_without_secrets(tmp_path: Path) -> None:
-    with live_server(tmp_path, LOG_LEVEL="INFO") as server:
+    with live_server(tmp_path, storage=IN_MEMORY, LOG_LEVEL="INFO") as server:
         auth = {"Authorization": f"Bearer {server.key}", "X-TracePass-Source": "n8n-node/1.0"}
         async with aiohttp.ClientSession(server.base_url, headers=auth) as session:
             async with session.post("/api/v1/products", json=SEED_BODY) as response:

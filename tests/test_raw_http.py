@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.live_server import LiveServer, live_server
+from tests.live_server import IN_MEMORY, LiveServer, live_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("raw")) as running:
+    with live_server(tmp_path_factory.mktemp("raw"), storage=IN_MEMORY) as running:
         yield running
 
 

@@ -20,7 +20,7 @@ async def stored_bytes(api: Api) -> bytes:
     if isinstance(storage, MongoStorage):
         database = storage.database
         dump: dict[str, Any] = {}
-        for name in await database._database.list_collection_names():
+        for name in await database.list_collection_names():
             dump[name] = [doc async for doc in database[name].find({})]
         return json_util.dumps(dump).encode()
     return pickle.dumps(storage)

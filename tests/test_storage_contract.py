@@ -1,4 +1,5 @@
-"""One contract suite for both repository implementations (embedded and MongoDB via mongomock)."""
+"""One contract suite for both repository implementations: in-memory, and MongoDB through the
+driver against the embedded server."""
 
 from __future__ import annotations
 
@@ -145,6 +146,52 @@ async def test_usage_parallel_reserve_never_exceeds_the_limit(storage: Storage) 
     )
     assert sum(r is not None for r in results) == 100
     assert await storage.usage.used(WS_A, "d") == 100
+
+
+async def test_usage_50_racing_first_reserves_of_a_day_grant_exactly_the_limit(
+    storage: Storage,
+) -> None:
+    """The day's counter does not exist yet, 50 reserves race to create it, the limit is 30:
+    every round grants units 1..30 once each and counts 30, none lost, none extra. (The
+    embedded server's upsert race answered "full" for units it had granted; mongod's answers
+    E11000 to concurrent upserts.)"""
+    expires = utc_now() + timedelta(days=2)
+    for round_ in range(8):
+        day = f"2026-05-{round_ + 1:02d}"
+        results = await asyncio.gather(
+            *(storage.usage.reserve(WS_A, day, 30, expires) for _ in range(50))
+        )
+        granted = sorted(r for r in results if r is not None)
+        assert granted == list(range(1, 31)), (round_, results)
+        assert await storage.usage.used(WS_A, day) == 30
+
+
+async def test_usage_racing_reserves_and_give_backs_balance(storage: Storage) -> None:
+    expires = utc_now() + timedelta(days=2)
+
+    async def reserve_then_give_back() -> int | None:
+        used = await storage.usage.reserve(WS_A, "d", 30, expires)
+        if used is not None:
+            await storage.usage.give_back(WS_A, "d")
+        return used
+
+    results = await asyncio.gather(*(reserve_then_give_back() for _ in range(50)))
+    assert all(r is None or 1 <= r <= 30 for r in results)
+    assert await storage.usage.used(WS_A, "d") == 0
+
+
+async def test_usage_limit_zero_grants_nothing(storage: Storage) -> None:
+    expires = utc_now() + timedelta(days=2)
+    assert await storage.usage.reserve(WS_A, "d", 0, expires) is None
+    assert await storage.usage.used(WS_A, "d") == 0
+
+
+async def test_workspaces_get_or_create_race_makes_one(storage: Storage) -> None:
+    made = await asyncio.gather(
+        *(storage.workspaces.get_or_create("Racing", "free", "en") for _ in range(30))
+    )
+    assert len({w.id for w in made}) == 1
+    assert [w.name for w in await storage.workspaces.list_all()] == ["Racing"]
 
 
 async def test_workspaces(storage: Storage) -> None:

@@ -1,33 +1,69 @@
-"""MongoDB outages and timeouts (PyMongo's own exceptions, injected at chosen calls): the client
-gets 503 + Retry-After, nothing is half-done, and everything works again when storage returns."""
+"""MongoDB outages and timeouts, injected by the server (failCommand failpoints on the embedded
+server, scoped to this test's client): the client gets 503 + Retry-After, nothing is half-done,
+and everything works again when storage returns."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from pymongo.errors import AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
 
 from app.domain.clock import utc_day, utc_now
 from app.http.app import create_app
 from app.services.seeding import seed_reference_data
 from app.storage.mongo.store import MongoStorage
-from tests.conftest import SEED_BODY, Api, add_tenant, app_settings, error_body, set_plan_limit
-from tests.mongo_faults import FaultPlan, FaultyDatabase
-from tests.mongo_shim import mock_database
+from tests.conftest import (
+    SEED_BODY,
+    Api,
+    MongoTier,
+    add_tenant,
+    app_settings,
+    error_body,
+    set_plan_limit,
+)
+from tests.mongo_faults import DATA_COMMANDS, HANDSHAKE_COMMANDS, FailPoints
 
 UNAVAILABLE = error_body("Service temporarily unavailable", "service_unavailable")
-ERRORS = [
-    ServerSelectionTimeoutError("no primary"),
-    NetworkTimeout("timed out"),
-    AutoReconnect("connection reset"),
-]
+SOCKET_TIMEOUT_MS = 1000
+# How the server fails one command. Each is a different driver error: AutoReconnect (the
+# connection dropped), NetworkTimeout (no answer within socketTimeoutMS; the server blocks and
+# then refuses, so the command never runs), NotPrimaryError (ShutdownInProgress).
+FAULTS: dict[str, dict[str, Any]] = {
+    "connection-closed": {"closeConnection": True},
+    "timeout": {
+        "blockConnection": True,
+        "blockTimeMS": SOCKET_TIMEOUT_MS + 500,
+        "errorCode": 91,
+    },
+    "shutting-down": {"errorCode": 91},
+}
 
 
-async def faulty_api(aiohttp_client: Any, **settings: Any) -> tuple[Api, FaultPlan]:
-    plan = FaultPlan()
-    storage = MongoStorage(FaultyDatabase(mock_database(), plan))
+@pytest.fixture
+async def failpoints(mongo: MongoTier) -> AsyncIterator[FailPoints]:
+    async with FailPoints(mongo.client()) as points:
+        yield points
+
+
+async def faulty_api(
+    aiohttp_client: Any,
+    mongo: MongoTier,
+    failpoints: FailPoints,
+    *,
+    server_selection_timeout_ms: int = 5000,
+    **settings: Any,
+) -> Api:
+    """The app on a client whose commands the failpoints may fail (by its appName)."""
+    database = mongo.database(
+        appname=failpoints.app_name,
+        heartbeatFrequencyMS=500,
+        socketTimeoutMS=SOCKET_TIMEOUT_MS,
+        serverSelectionTimeoutMS=server_selection_timeout_ms,
+    )
+    storage = MongoStorage(database)
     await storage.prepare()
     await seed_reference_data(storage)
     await set_plan_limit(storage, "tiny", 10)
@@ -37,7 +73,7 @@ async def faulty_api(aiohttp_client: Any, **settings: Any) -> tuple[Api, FaultPl
         storage=storage,
         on_first_access=lambda settings, access: None,
     )
-    return Api(await aiohttp_client(app), storage, tenant), plan
+    return Api(await aiohttp_client(app), storage, tenant)
 
 
 async def used_today(api: Api) -> int:
@@ -55,52 +91,80 @@ async def expect_503(response: Any) -> None:
     assert await response.json() == UNAVAILABLE
 
 
-@pytest.mark.parametrize("error", ERRORS, ids=lambda e: type(e).__name__)
+async def until_reachable(storage: MongoStorage, attempts: int = 50) -> None:
+    """After a heal the driver finds the server again at its next heartbeat."""
+    for _ in range(attempts):
+        if await storage.ping():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("storage never became reachable again")
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize(
-    ("collection", "method"),
+    ("site", "command", "skip"),
     [
-        ("idempotency", "insert_one"),  # taking the claim
-        ("usage", "find_one_and_update"),  # reserving the budget unit
-        ("products", "insert_one"),  # executing the create
+        ("claim", "insert", 0),  # the first insert of a keyed create takes the claim
+        ("budget", "findAndModify", 0),  # reserving the budget unit
+        ("product", "insert", 1),  # the second one writes the product
     ],
 )
 async def test_fault_during_a_keyed_create_leaves_nothing_behind(
-    aiohttp_client: Any, collection: str, method: str, error: Exception
+    aiohttp_client: Any,
+    mongo: MongoTier,
+    failpoints: FailPoints,
+    site: str,
+    command: str,
+    skip: int,
+    fault: str,
 ) -> None:
-    api, plan = await faulty_api(aiohttp_client)
-    plan.fail(collection, method, error)
+    api = await faulty_api(aiohttp_client, mongo, failpoints)
+    await api.create_product(model="warm")  # the day's budget counter exists
+    await failpoints.fail([command], skip=skip, **FAULTS[fault])
     await expect_503(await api.create(SEED_BODY, key="k-1"))
-    assert await used_today(api) == 0  # the reserved unit was given back
+    await failpoints.heal()
+    await until_reachable(api.storage)  # type: ignore[arg-type]
+    assert await used_today(api) == 1  # the reserved unit was given back
     retry = await api.create(SEED_BODY, key="k-1")  # the claim was released: it executes
-    assert retry.status == 201
+    assert retry.status == 201, await retry.text()
     assert "Idempotent-Replayed" not in retry.headers
-    assert await used_today(api) == 1
-    assert await count_products(api) == 1
+    assert await used_today(api) == 2
+    assert await count_products(api) == 2
 
 
 async def test_fault_while_finalizing_keeps_the_claim_until_its_lease_ends(
-    aiohttp_client: Any,
+    aiohttp_client: Any, mongo: MongoTier, failpoints: FailPoints
 ) -> None:
     """The product was written but its outcome could not be stored: the key stays claimed
     (409 in flight) until the lease runs out; the retry then answers the product created."""
-    api, plan = await faulty_api(aiohttp_client, idempotency_lease_seconds=0.3)
-    plan.fail("idempotency", "update_one", NetworkTimeout("timed out"))
+    api = await faulty_api(aiohttp_client, mongo, failpoints)
+    # A keyed create's only `update` is the stored outcome (the budget unit is a findAndModify).
+    await failpoints.fail(["update"], **FAULTS["connection-closed"])
     await expect_503(await api.create(SEED_BODY, key="k-2"))
+    await until_reachable(api.storage)  # type: ignore[arg-type]
     early = await api.create(SEED_BODY, key="k-2")
     assert early.status == 409
     assert (await early.json())["code"] == "idempotency_key_in_use"
-    await asyncio.sleep(0.4)
+    # The lease runs out: moved into the past on the stored claim rather than waited for, so
+    # the outcome does not depend on how fast a loaded machine runs the steps above.
+    claims = api.storage.database["idempotency"]  # type: ignore[attr-defined]
+    lapsed = await claims.update_one(
+        {"key": "k-2"}, {"$set": {"leaseUntil": utc_now() - timedelta(seconds=1)}}
+    )
+    assert lapsed.modified_count == 1
     late = await api.create(SEED_BODY, key="k-2")
     assert late.status == 201
     assert await count_products(api) == 1
     assert await used_today(api) == 1  # the write happened once and is counted once
 
 
-async def test_outage_then_recovery_on_every_kind_of_route(aiohttp_client: Any) -> None:
-    api, plan = await faulty_api(aiohttp_client)
+async def test_outage_then_recovery_on_every_kind_of_route(
+    aiohttp_client: Any, mongo: MongoTier, failpoints: FailPoints
+) -> None:
+    api = await faulty_api(aiohttp_client, mongo, failpoints)
     created = await (await api.create(SEED_BODY)).json()
     product = f"/api/v1/products/{created['_id']}"
-    plan.outage(ServerSelectionTimeoutError("no primary"))
+    await failpoints.outage(DATA_COMMANDS, closeConnection=True)
     ready = await api.client.get("/readyz")
     assert ready.status == 503 and ready.headers["Retry-After"]
     assert (await ready.json())["checks"]["storage"] is False
@@ -113,21 +177,56 @@ async def test_outage_then_recovery_on_every_kind_of_route(aiohttp_client: Any) 
         ("POST", "/api/v1/products", {**SEED_BODY, "model": "OTHER"}),
     ]:
         await expect_503(await api.call(method, path, body))
-    # Templates are served from memory: reads that need no storage keep working... but the
-    # key lookup needs storage when the auth cache is cold (it is disabled here).
+    # Templates are served from memory, but the key lookup needs storage when the auth cache
+    # is cold (it is disabled here).
     await expect_503(await api.call("GET", "/api/v1/templates"))
     assert (await api.client.get("/healthz")).status == 200  # the process itself is fine
-    plan.heal()
+    await failpoints.heal()
+    await until_reachable(api.storage)  # type: ignore[arg-type]
     assert (await api.client.get("/readyz")).status == 200
     assert (await api.call("PATCH", product, {"name": "after"})).status == 200
     assert await count_products(api) == 1
     assert await used_today(api) == 2  # the create and the patch; nothing from the outage
 
 
-async def test_metrics_count_storage_errors(aiohttp_client: Any) -> None:
-    api, plan = await faulty_api(aiohttp_client)
-    plan.outage(AutoReconnect("gone"), collection="products")
+async def test_unreachable_server_is_503_until_it_is_back(
+    aiohttp_client: Any, mongo: MongoTier, failpoints: FailPoints
+) -> None:
+    """The monitor's own hello fails too: no server can be selected (ServerSelectionTimeout)."""
+    api = await faulty_api(aiohttp_client, mongo, failpoints, server_selection_timeout_ms=1000)
+    await api.create_product(model="before")
+    await failpoints.outage(HANDSHAKE_COMMANDS + DATA_COMMANDS, closeConnection=True)
+    ready = await api.client.get("/readyz")
+    assert ready.status == 503
+    assert (await ready.json())["checks"]["storage"] is False
+    await expect_503(await api.create({**SEED_BODY, "model": "during"}, key="k-3"))
+    assert (await api.client.get("/healthz")).status == 200
+    await failpoints.heal()
+    await until_reachable(api.storage)  # type: ignore[arg-type]
+    assert (await api.client.get("/readyz")).status == 200
+    after = await api.create({**SEED_BODY, "model": "during"}, key="k-3")
+    assert after.status == 201
+    assert await count_products(api) == 2
+    assert await used_today(api) == 2
+
+
+async def test_metrics_count_storage_errors(
+    aiohttp_client: Any, mongo: MongoTier, failpoints: FailPoints
+) -> None:
+    api = await faulty_api(aiohttp_client, mongo, failpoints)
+    await failpoints.outage(["find", "aggregate"], closeConnection=True)
     for _ in range(3):
         await expect_503(await api.call("GET", "/api/v1/products"))
     text = await (await api.client.get("/metrics")).text()
     assert "tracepass_storage_unavailable_total 3.0" in text
+
+
+async def test_failpoints_touch_only_the_client_they_name(
+    mongo: MongoTier, failpoints: FailPoints
+) -> None:
+    """The scoping every test above relies on: another client works through an outage."""
+    bystander = MongoStorage(mongo.database())
+    victim = MongoStorage(mongo.database(appname=failpoints.app_name, serverSelectionTimeoutMS=500))
+    await failpoints.outage(DATA_COMMANDS, closeConnection=True)
+    assert await bystander.ping()
+    assert not await victim.ping()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.domain.clock import utc_now
-from tests.conftest import SEED_BODY, Api, error_body
+from tests.conftest import SEED_BODY, Api, MongoTier, error_body
 
 UNAUTHORIZED = error_body("Missing or invalid API key", "unauthorized")
 
@@ -193,33 +193,31 @@ async def test_no_stack_trace_or_driver_text_in_500(make_api: Any) -> None:
     )
 
 
-async def test_readyz_is_503_when_storage_is_unreachable(aiohttp_client: Any) -> None:
-    from pymongo.errors import ServerSelectionTimeoutError
-
+async def test_readyz_is_503_when_storage_is_unreachable(
+    aiohttp_client: Any, mongo: MongoTier
+) -> None:
     from app.http.app import create_app
     from app.storage.mongo.store import MongoStorage
     from tests.conftest import app_settings
-    from tests.mongo_shim import mock_database
+    from tests.mongo_faults import DATA_COMMANDS, FailPoints
 
-    storage = MongoStorage(mock_database())
-    client = await aiohttp_client(
-        create_app(app_settings(), storage=storage, on_first_access=lambda settings, access: None)
-    )
-    assert (await client.get("/readyz")).status == 200
-
-    class Unreachable:
-        async def command(self, *args: Any, **kwargs: Any) -> Any:
-            raise ServerSelectionTimeoutError("no primary")
-
-    storage._database = Unreachable()
-    response = await client.get("/readyz")
-    assert response.status == 503
-    assert response.headers["Retry-After"]
-    assert await response.json() == {
-        "status": "unavailable",
-        "checks": {"storage": False, "templates": True},
-        "error": "Service temporarily unavailable",
-        "message": "Service temporarily unavailable",
-        "code": "service_unavailable",
-    }
-    assert (await client.get("/healthz")).status == 200
+    async with FailPoints(mongo.client()) as failpoints:
+        storage = MongoStorage(mongo.database(appname=failpoints.app_name))
+        client = await aiohttp_client(
+            create_app(
+                app_settings(), storage=storage, on_first_access=lambda settings, access: None
+            )
+        )
+        assert (await client.get("/readyz")).status == 200
+        await failpoints.outage(DATA_COMMANDS, closeConnection=True)
+        response = await client.get("/readyz")
+        assert response.status == 503
+        assert response.headers["Retry-After"]
+        assert await response.json() == {
+            "status": "unavailable",
+            "checks": {"storage": False, "templates": True},
+            "error": "Service temporarily unavailable",
+            "message": "Service temporarily unavailable",
+            "code": "service_unavailable",
+        }
+        assert (await client.get("/healthz")).status == 200

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from app.domain.clock import next_utc_midnight, utc_now
+from app.domain.clock import next_utc_midnight, utc_day, utc_now
 from tests.conftest import SEED_BODY, Api, error_body, set_plan_limit
 from tests.test_create_product import product_count
 
@@ -92,6 +92,18 @@ async def test_150_parallel_keyed_creates_on_a_100_write_plan(make_api: Any) -> 
     assert statuses == Counter({201: 100, 429: 50}), statuses
     # 429 is not stored: once a unit is free again the same key may run (tested via headers).
     assert await product_count(api) == 100
+
+
+async def test_50_parallel_creates_on_a_30_write_plan_over_rounds(make_api: Any) -> None:
+    """Each round is a fresh workspace, so its 50 creates also race to open the day's counter."""
+    for round_ in range(3):
+        api: Api = await make_api(plan="tiny", plan_limit=30)
+        responses = await asyncio.gather(*(api.create(numbered(i)) for i in range(50)))
+        statuses = Counter(r.status for r in responses)
+        assert statuses == Counter({201: 30, 429: 20}), (round_, statuses)
+        assert await product_count(api) == 30
+        used = await api.storage.usage.used(api.tenant.workspace.id, utc_day(utc_now()))
+        assert used == 30
 
 
 def test_reset_is_next_midnight() -> None:

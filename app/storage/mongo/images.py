@@ -20,6 +20,7 @@ from app.storage.mongo.ids import oid
 
 BUCKET = "images"
 FILES_COLLECTION = f"{BUCKET}.files"
+CHUNKS_COLLECTION = f"{BUCKET}.chunks"  # GridFS indexes it on (files_id, n) at the first upload
 FILES_INDEXES = [
     IndexModel(
         [("metadata.workspaceId", ASCENDING), ("metadata.productId", ASCENDING)],
@@ -32,6 +33,7 @@ class MongoImageRepository:
     def __init__(self, database: Any) -> None:
         self._database = database
         self._files = database[FILES_COLLECTION]
+        self._chunks = database[CHUNKS_COLLECTION]
         self._bucket: AsyncGridFSBucket | None = None
 
     @property
@@ -78,24 +80,22 @@ class MongoImageRepository:
 
     @translate_errors
     async def delete(self, workspace_id: str, product_id: str, image_id: str) -> bool:
-        found = await self._files.find_one(
-            {**self._owner(workspace_id, product_id), "_id": image_id}, {"_id": 1}
+        # Removed here rather than by GridFS's delete, which matches the file by _id alone:
+        # the files document goes by its owner (tenant first), then its chunks.
+        result = await self._files.delete_one(
+            {**self._owner(workspace_id, product_id), "_id": image_id}
         )
-        if found is None:
-            return False
-        try:
-            await self.bucket.delete(image_id)
-        except NoFile:  # deleted concurrently: the outcome is the same
-            return False
+        if result.deleted_count == 0:
+            return False  # not this product's image, or deleted concurrently: same outcome
+        await self._chunks.delete_many({"files_id": image_id})
         return True
 
     @translate_errors
     async def delete_for_product(self, workspace_id: str, product_id: str) -> int:
-        deleted = 0
-        async for found in self._files.find(self._owner(workspace_id, product_id), {"_id": 1}):
-            try:
-                await self.bucket.delete(found["_id"])
-                deleted += 1
-            except NoFile:
-                continue
-        return deleted
+        owner = self._owner(workspace_id, product_id)
+        ids = [found["_id"] async for found in self._files.find(owner, {"_id": 1})]
+        if not ids:
+            return 0
+        result = await self._files.delete_many({**owner, "_id": {"$in": ids}})
+        await self._chunks.delete_many({"files_id": {"$in": ids}})
+        return int(result.deleted_count)

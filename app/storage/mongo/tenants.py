@@ -81,6 +81,10 @@ class MongoWorkspaceRepository:
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
+            doc = None  # mongod: a concurrent upsert of the same name inserted it first
+        if doc is None:
+            # The embedded server may return no document from a concurrent upsert that it did
+            # apply; the workspace exists either way.
             doc = await self._collection.find_one({"name": name})
         return _workspace(doc)
 

@@ -1,4 +1,12 @@
-"""MongoDB write counters: one document per workspace and UTC day, capped by a filtered $inc."""
+"""MongoDB write counters: one document per workspace and UTC day, capped by a filtered $inc.
+
+No upsert: a conditional `find_one_and_update` on an existing counter, and a plain insert for
+the day's first unit. Upserts race under concurrency on both servers this runs on: mongod
+answers E11000 to concurrent upserts of one key, and the embedded server sometimes returns no
+document from `find_one_and_update(upsert=True)` although it applied the write (a granted unit
+the caller would not know about). An insert either creates the counter or collides with the
+unique (workspaceId, day) key, and the conditional $inc either takes a unit or matches nothing.
+"""
 
 from __future__ import annotations
 
@@ -21,31 +29,32 @@ class MongoUsageRepository:
     def __init__(self, collection: Any) -> None:
         self._collection = collection
 
+    async def _take_units(self, scope: dict[str, Any], limit: int, count: int) -> int | None:
+        doc = await self._collection.find_one_and_update(
+            {**scope, "used": {"$lte": limit - count}},
+            {"$inc": {"used": count}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else int(doc["used"])
+
     @translate_errors
     async def reserve(
         self, workspace_id: str, day: str, limit: int, expires_at: datetime, count: int = 1
     ) -> int | None:
-        if count > limit:
-            return None  # the upsert below would otherwise create a counter over the limit
+        if count > limit or limit <= 0:
+            return None
         scope = {"workspaceId": oid(workspace_id), "day": day}
-        update = {"$inc": {"used": count}, "$setOnInsert": {"expiresAt": expires_at}}
+        # One round trip whenever the day's counter exists (every write but the day's first).
+        used = await self._take_units(scope, limit, count)
+        if used is not None:
+            return used
+        # No unit: the day is full, or its counter does not exist yet. Create it holding our
+        # units; a collision means it exists (full, or just created by a concurrent first write).
         try:
-            # Matches only while used < limit; otherwise the upsert collides with the unique
-            # (workspaceId, day) key, which is how "full" is detected without a read.
-            doc = await self._collection.find_one_and_update(
-                {**scope, "used": {"$lte": limit - count}},
-                update,
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
+            await self._collection.insert_one({**scope, "used": count, "expiresAt": expires_at})
         except DuplicateKeyError:
-            # Either the day is full, or two first writes of the day raced on the insert.
-            doc = await self._collection.find_one_and_update(
-                {**scope, "used": {"$lte": limit - count}},
-                {"$inc": {"used": count}},
-                return_document=ReturnDocument.AFTER,
-            )
-        return None if doc is None else int(doc["used"])
+            return await self._take_units(scope, limit, count)
+        return count
 
     @translate_errors
     async def give_back(self, workspace_id: str, day: str, count: int = 1) -> None:

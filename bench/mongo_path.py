@@ -1,0 +1,229 @@
+"""`make bench` (third part): the Mongo path, on the embedded server as production runs it.
+
+The bench starts one secantusdb server on a temporary data directory with --sync-on-commit
+(what the service's embedded mode uses), and the service on it through MONGODB_URI. Then:
+
+1. Keyed creates through the service against a **driver floor**: the same four storage
+   commands a keyed create sends (tests/test_storage_operations.py pins them: claim insert,
+   budget-unit findAndModify, product insert, stored-outcome update), issued straight through
+   PyMongo by 32 concurrent workers, with no HTTP, auth or validation. Same server, same
+   concurrency, alternating turns of one run; the report gives both in absolute numbers and
+   the service/floor ratio (goal >= 0.80).
+2. List page 1 (limit 20) latency, one client, with 1,000 and then 10,000 products in the
+   workspace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bson import ObjectId
+from pymongo import AsyncMongoClient, ReturnDocument
+
+from app.domain.clock import next_utc_midnight, utc_day, utc_now
+from app.domain.records import NewProduct
+from app.storage.mongo.embedded import EmbeddedServer
+from app.storage.mongo.products import to_document
+from app.storage.mongo.store import MongoStorage
+from bench.create_products import create_request
+from bench.load import LoadResult, drive, drive_calls, median_result, table
+from bench.servers import KEY, service, wait_until_up
+
+TURNS = int(os.environ.get("BENCH_TURNS", "3"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+LIST_SECONDS = float(os.environ.get("BENCH_LIST_SECONDS", "8"))
+CONNECTIONS = 32
+SERVICE_DB = "tracepass"
+FLOOR_DB = "bench_floor"
+# A plan whose daily budget never runs out during the bench, so every create reserves a unit
+# (the enterprise plan has no budget and would skip that command).
+BENCH_PLAN = {"plan": "bench", "writesPerDay": 100_000_000, "readsPerDay": None}
+TEMPLATE_ID = "6650a1b2c3d4e5f6a7b8c9d2"
+# About the size of a created product's JSON, stored as the key's outcome.
+STORED_BODY = json.dumps({"_id": "0" * 24, "name": "Li-Ion 48V Battery Pack", "x": "y" * 300})
+
+
+def client(uri: str) -> AsyncMongoClient[Any]:
+    # As MongoStorage.connect opens it.
+    return AsyncMongoClient(uri, w="majority", tz_aware=True, appname="bench")
+
+
+def new_product(workspace_id: str, model: str) -> NewProduct:
+    return NewProduct(
+        workspace_id=workspace_id,
+        name="Li-Ion 48V Battery Pack",
+        model=model,
+        category="batteries",
+        template_id=TEMPLATE_ID,
+        description=None,
+        default_field_values={"batteryChemistry": "NMC", "nominalVoltage": 48},
+        image_urls=[],
+        source_locale="en",
+        created_at=utc_now(),
+    )
+
+
+def floor_create(database: Any, workspace_id: str, run: str) -> Callable[[int], Awaitable[int]]:
+    """One keyed create's storage commands, as the service sends them, and nothing else."""
+    idempotency, usage, products = database["idempotency"], database["usage"], database["products"]
+    workspace = ObjectId(workspace_id)
+
+    async def create(i: int) -> int:
+        now = utc_now()
+        key, owner = f"{run}-{i}", uuid.uuid4().hex
+        await idempotency.insert_one(
+            {
+                "workspaceId": workspace,
+                "key": key,
+                "fingerprint": "f" * 64,
+                "owner": owner,
+                "leaseUntil": now + timedelta(seconds=30),
+                "createdAt": now,
+                "expiresAt": now + timedelta(hours=24),
+            }
+        )
+        counted = await usage.find_one_and_update(
+            {"workspaceId": workspace, "day": utc_day(now), "used": {"$lt": 100_000_000}},
+            {"$inc": {"used": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        assert counted is not None
+        product = new_product(workspace_id, f"BP-{run}-{i}")
+        await products.insert_one(to_document(ObjectId(), product))
+        await idempotency.update_one(
+            {"workspaceId": workspace, "key": key, "owner": owner},
+            {"$set": {"response": {"status": 201, "body": STORED_BODY.encode(), "location": "/"}}},
+        )
+        return 201
+
+    return create
+
+
+async def prepare_floor(uri: str) -> str:
+    """The floor's own database, indexed like the service's, with its day counter opened."""
+    mongo = client(uri)
+    try:
+        storage = MongoStorage(mongo[FLOOR_DB])
+        await storage.prepare()
+        workspace_id = str(ObjectId())
+        now = utc_now()
+        await storage.usage.reserve(workspace_id, utc_day(now), 1, next_utc_midnight(now))
+        return workspace_id
+    finally:
+        await mongo.close()
+
+
+async def seed_plan(uri: str) -> None:
+    mongo = client(uri)
+    try:
+        await mongo[SERVICE_DB]["plans"].insert_one({**BENCH_PLAN, "canDeleteProducts": True})
+    finally:
+        await mongo.close()
+
+
+async def fill_products(uri: str, target: int) -> None:
+    """Products straight into the service's workspace, up to `target` in all."""
+    mongo = client(uri)
+    try:
+        database = mongo[SERVICE_DB]
+        workspace = await database["workspaces"].find_one({"name": "Bench"})
+        assert workspace is not None
+        products = database["products"]
+        have = await products.count_documents({"workspaceId": workspace["_id"]})
+        batch: list[dict[str, Any]] = []
+        for n in range(have, target):
+            batch.append(to_document(ObjectId(), new_product(str(workspace["_id"]), f"L-{n:06d}")))
+            if len(batch) == 1000:
+                await products.insert_many(batch)
+                batch = []
+        if batch:
+            await products.insert_many(batch)
+    finally:
+        await mongo.close()
+
+
+async def compare_creates(uri: str, service_url: str) -> None:
+    floor_workspace = await prepare_floor(uri)
+    mongo = client(uri)
+    floors: list[LoadResult] = []
+    services: list[LoadResult] = []
+    try:
+        for turn in range(TURNS):
+            run = f"{turn}-{uuid.uuid4().hex[:6]}"
+            floors.append(
+                await drive_calls(
+                    "driver floor: 4 commands through PyMongo",
+                    floor_create(mongo[FLOOR_DB], floor_workspace, f"f{run}"),
+                    connections=CONNECTIONS,
+                    seconds=SECONDS,
+                )
+            )
+            services.append(
+                await drive(
+                    "service: keyed create (embedded server)",
+                    f"{service_url}/api/v1/products",
+                    create_request(f"s{run}"),
+                    connections=CONNECTIONS,
+                    seconds=SECONDS,
+                )
+            )
+    finally:
+        await mongo.close()
+    floor, served = median_result(floors), median_result(services)
+    print(
+        f"\nMongo path: embedded server with --sync-on-commit; {CONNECTIONS} connections, "
+        f"{TURNS} alternating turns of {SECONDS:.0f} s; median turn:"
+    )
+    print(table([floor, served], floor))
+    ratio = served.throughput / floor.throughput
+    print(
+        f"\nkeyed create / driver floor throughput ratio: {ratio:.2f} (goal >= 0.80): "
+        f"{served.throughput:.0f} vs {floor.throughput:.0f} creates/s"
+    )
+    print(f"service non-2xx over all turns: {sum(r.non_2xx for r in services)}")
+
+
+async def list_latencies(uri: str, service_url: str) -> None:
+    """One client at a time: the latency of a page, not a queue behind the server."""
+    auth = {"Authorization": f"Bearer {KEY}"}
+    rows = []
+    for count in (1_000, 10_000):
+        await fill_products(uri, count)
+        rows.append(
+            await drive(
+                f"page 1 (limit 20) of {count:,} products",
+                f"{service_url}/api/v1/products?limit=20",
+                lambda _: (auth, {}),
+                connections=1,
+                seconds=LIST_SECONDS,
+                method="GET",
+            )
+        )
+    print(f"\nList page 1 on the embedded server, one client, {LIST_SECONDS:.0f} s each:")
+    print(table(rows, rows[0]).replace("ratio to floor", "ratio to 1,000"))
+
+
+async def main() -> None:
+    data = Path(tempfile.mkdtemp(prefix="bench-mongo-"))
+    server = EmbeddedServer(data / "db", sync_on_commit=True, log_path=data / "db.log")
+    uri = await server.start()
+    try:
+        await seed_plan(uri)
+        with service("bench", MONGODB_URI=uri, MONGODB_DB=SERVICE_DB) as service_url:
+            await wait_until_up(f"{service_url}/readyz", within_seconds=60)
+            await compare_creates(uri, service_url)
+            await list_latencies(uri, service_url)
+    finally:
+        await server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
