@@ -32,6 +32,9 @@ SEED = os.environ.get("FUZZ_SEED", "20261127")
 
 def test_schemathesis_finds_nothing(tmp_path: Path, mongo: MongoTier) -> None:
     cli = Path(sys.executable).with_name("schemathesis")
+    # Longer stateful scenarios, so product → passport → get → field PATCH → lifecycle chains
+    # get walked (the hooks supply a seeded category for the products they start from).
+    (tmp_path / "schemathesis.toml").write_text("[phases.stateful]\nmax-steps = 30\n")
     # Storage matters here: hostile values must reach MongoDB (and be refused) without a 5xx.
     with live_server(tmp_path, storage=mongo.environment(), LOG_LEVEL="INFO") as server:
         result = subprocess.run(
@@ -66,5 +69,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path, mongo: MongoTier) -> None:
     assert result.returncode == 0, report[-8000:]
     assert "Traceback" not in server_log, server_log[-5000:]
     assert server.key not in server_log  # a thousand requests carried it; no log line did
+    links = re.search(r"API Links:\s+(\d+) covered", report)
+    assert links is not None and int(links.group(1)) >= 20, "the stateful phase follows links"
     operations = re.search(r"Selected: (\d+)/(\d+)", report)
     assert operations is not None and operations.group(1) == operations.group(2)

@@ -184,7 +184,7 @@ async def test_every_tenant_query_leads_with_the_workspace_and_has_an_index(
     tenant_queries = [
         q
         for q in recorded
-        if q.collection in TENANT_COLLECTIONS and not gridfs_index_probe(q) and not is_global(q)
+        if q.collection in TENANT_COLLECTIONS and not is_global(q) and not gridfs_index_probe(q)
     ]
     seen_shapes = set()
     for query in tenant_queries:

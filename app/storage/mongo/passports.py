@@ -353,21 +353,28 @@ class MongoDppUsageRepository:
 
     @translate_errors
     async def take(self, workspace_id: str, count: int, limit: int | None) -> int | None:
+        # No upsert (see storage/mongo/usage.py: upserts race on both servers this runs on): a
+        # conditional $inc on the existing counter, else an insert of the first slots.
+        if limit is not None and count > limit:
+            return None
         scope: dict[str, Any] = {"_id": oid(workspace_id)}
-        if limit is not None:
-            if count > limit:
-                return None  # the upsert would otherwise start the counter over the limit
-            scope["held"] = {"$lte": limit - count}
+        condition = {} if limit is None else {"held": {"$lte": limit - count}}
+        doc = await self._collection.find_one_and_update(
+            {**scope, **condition}, {"$inc": {"held": count}}, return_document=ReturnDocument.AFTER
+        )
+        if doc is not None:
+            return int(doc["held"])
         try:
-            doc = await self._collection.find_one_and_update(
-                scope, {"$inc": {"held": count}}, upsert=True, return_document=ReturnDocument.AFTER
-            )
+            await self._collection.insert_one({**scope, "held": count})
         except DuplicateKeyError:
-            # The counter exists and is full, or two first takes raced on the insert.
+            # It exists: full, or just created by a concurrent first take.
             doc = await self._collection.find_one_and_update(
-                scope, {"$inc": {"held": count}}, return_document=ReturnDocument.AFTER
+                {**scope, **condition},
+                {"$inc": {"held": count}},
+                return_document=ReturnDocument.AFTER,
             )
-        return None if doc is None else int(doc["held"])
+            return None if doc is None else int(doc["held"])
+        return count
 
     @translate_errors
     async def give_back(self, workspace_id: str, count: int) -> None:

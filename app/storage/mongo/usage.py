@@ -41,14 +41,14 @@ class MongoUsageRepository:
     async def reserve(
         self, workspace_id: str, day: str, limit: int, expires_at: datetime, count: int = 1
     ) -> int | None:
-        if count > limit:
-            return None  # could never fit, and would create a counter over the limit
+        if count > limit or limit <= 0:
+            return None
         scope = {"workspaceId": oid(workspace_id), "day": day}
         # One round trip whenever the day's counter exists (every write but the day's first).
         used = await self._take_units(scope, limit, count)
         if used is not None:
             return used
-        # No room: the day is full, or its counter does not exist yet. Create it holding our
+        # No unit: the day is full, or its counter does not exist yet. Create it holding our
         # units; a collision means it exists (full, or just created by a concurrent first write).
         try:
             await self._collection.insert_one({**scope, "used": count, "expiresAt": expires_at})
