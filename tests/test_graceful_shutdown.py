@@ -65,7 +65,7 @@ async def new_connections_refused(base_url: str, within: float = 5.0) -> bool:
 
 
 async def test_sigterm_lets_50_in_flight_requests_finish(tmp_path: Path) -> None:
-    with live_server(tmp_path, SHUTDOWN_GRACE_SECONDS="20") as server:
+    with live_server(tmp_path, STORAGE="memory", SHUTDOWN_GRACE_SECONDS="20") as server:
         auth = {"Authorization": f"Bearer {server.key}"}
         connector = aiohttp.TCPConnector(limit=100)
         async with aiohttp.ClientSession(server.base_url, headers=auth, connector=connector) as s:
@@ -101,7 +101,7 @@ async def test_sigterm_lets_50_in_flight_requests_finish(tmp_path: Path) -> None
 async def test_grace_period_bounds_the_wait(tmp_path: Path) -> None:
     """A request that outlives SHUTDOWN_GRACE_SECONDS is cut off; the process still exits 0,
     well before the request would have finished."""
-    with live_server(tmp_path, SHUTDOWN_GRACE_SECONDS="0.5") as server:
+    with live_server(tmp_path, STORAGE="memory", SHUTDOWN_GRACE_SECONDS="0.5") as server:
         auth = {"Authorization": f"Bearer {server.key}"}
         async with aiohttp.ClientSession(server.base_url, headers=auth) as session:
             body = {"name": "Pack", "model": "SLOW", "category": "batteries"}
