@@ -25,11 +25,15 @@ CHECKS = ",".join(
     ]
 )
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "25")
+ROOT = Path(__file__).resolve().parent.parent
 SEED = os.environ.get("FUZZ_SEED", "20261127")
 
 
 def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
     cli = Path(sys.executable).with_name("schemathesis")
+    # Longer stateful scenarios, so product → passport → get → field PATCH → lifecycle chains
+    # get walked (the hooks supply a seeded category for the products they start from).
+    (tmp_path / "schemathesis.toml").write_text("[phases.stateful]\nmax-steps = 30\n")
     with live_server(tmp_path, LOG_LEVEL="INFO") as server:
         result = subprocess.run(
             [
@@ -51,6 +55,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=900,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_hooks", "PYTHONPATH": str(ROOT)},
             cwd=tmp_path,  # the report directory, if any, stays out of the checkout
         )
         server_log = server.log()
@@ -62,5 +67,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
     assert result.returncode == 0, report[-8000:]
     assert "Traceback" not in server_log, server_log[-5000:]
     assert server.key not in server_log  # a thousand requests carried it; no log line did
+    links = re.search(r"API Links:\s+(\d+) covered", report)
+    assert links is not None and int(links.group(1)) >= 20, "the stateful phase follows links"
     operations = re.search(r"Selected: (\d+)/(\d+)", report)
     assert operations is not None and operations.group(1) == operations.group(2)
