@@ -300,15 +300,9 @@ PASSPORT_WRITE_400 = Reply(
 )
 
 
-# A by-serial twin takes `?gtin=` besides its route's query parameters.
-BY_SERIAL_QUERIES: dict[type[BaseModel], type[BaseModel]] = {
-    GetPassportQuery: GetBySerialQuery,
-    QrQuery: QrBySerialQuery,
-}
-
-
-def _passport_twins(route: Route) -> list[Route]:
-    """A `/{id}` route and its `/by-serial/{serial}` twin (same handler; ?gtin= chooses)."""
+def _passport_twins(route: Route, twin_query: type[BaseModel] | None = None) -> list[Route]:
+    """A `/{id}` route and its `/by-serial/{serial}` twin (same handler; ?gtin= chooses).
+    `twin_query` documents the twin's query (default: the route's plus `gtin`)."""
     twin_replies = dict(route.replies)
     conflict = twin_replies.get(409)
     twin_replies[409] = _error(
@@ -324,7 +318,8 @@ def _passport_twins(route: Route) -> list[Route]:
         summary=route.summary + " (by serial)",
         tag=route.tag,
         body=route.body,
-        query=BY_SERIAL_QUERIES.get(route.query, BySerialQuery) if route.query else BySerialQuery,
+        query=twin_query
+        or (GetBySerialQuery if route.query is GetPassportQuery else BySerialQuery),
         path_params=tuple(PASSPORT_SERIAL if p.name == "id" else p for p in route.path_params),
         replies=twin_replies,
         idempotent=route.idempotent,
@@ -587,7 +582,8 @@ PASSPORT_ROUTES: list[Route] = [
                 429: READ_CAPPED,
                 **COMMON_V1_REPLIES,
             },
-        )
+        ),
+        twin_query=QrBySerialQuery,
     ),
     *_passport_twins(
         Route(
