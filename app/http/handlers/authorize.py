@@ -30,8 +30,8 @@ from app.services.users import WorkspaceRole
 AUTHORIZE_PATH = "/api/oauth/authorize"
 # What each scope lets the app do, in the words the consent page uses.
 SCOPE_WORDS = {
-    READ: "See your products and the category templates",
-    WRITE: "Create, change and archive products, and upload and delete their images",
+    READ: "See your products, their passports and the category templates",
+    WRITE: "Create, change and archive products and passports (and publish passports)",
     OFFLINE: "Stay connected when you are away (it may renew its access for up to 180 days)",
 }
 
