@@ -85,13 +85,15 @@ class EmbeddedServer:
         sync_on_commit: bool = True,
         test_commands: bool = False,
         log_path: Path | None = None,
-        cache_size: str = "256M",
+        cache_size: str = "1G",
+        oplog_max_entries: int | None = None,
     ) -> None:
         self._storage_path = str(storage_path)
         self._sync_on_commit = sync_on_commit
         self._test_commands = test_commands
         self._log_path = log_path
         self._cache_size = cache_size
+        self._oplog_max_entries = oplog_max_entries
         self._process: asyncio.subprocess.Process | None = None
         self._log: IO[bytes] | None = None
         self.uri = ""
@@ -121,6 +123,10 @@ class EmbeddedServer:
             args.append("--sync-on-commit")
         if self._test_commands:
             args.append("--enable-test-commands")
+        if self._oplog_max_entries is not None:
+            # Nothing here reads the oplog (no change streams); a short one keeps it out of the
+            # cache of a server that lives through a whole test session.
+            args += ["--oplog-max-entries", str(self._oplog_max_entries)]
         log_path = self._log_path or Path(tempfile.mkstemp(prefix="secantusd-", suffix=".log")[1])
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("wb")  # truncated at each start: the port line is this run's
