@@ -19,7 +19,8 @@ from tests.conftest import ISSUED_KEYS, SEED_BODY
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m app ARGS` on the embedded database in `data_dir`, as an operator runs it."""
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "STORAGE")},
         "EMBEDDED_DB_PATH": str(data_dir),
@@ -28,6 +29,7 @@ def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "app", *args],
         cwd=ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,

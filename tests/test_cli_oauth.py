@@ -18,26 +18,11 @@ from app.settings import Settings
 from app.storage.opening import opened_storage
 from bench.crash import EmbeddedService
 from tests.conftest import pkce_verifier, remember_secret
+from tests.test_cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "cli password number one"
 NEW_PASSWORD = "cli password number two"
-
-
-def cli(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "STORAGE")},
-        "EMBEDDED_DB_PATH": str(data_dir),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
