@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from app.domain.ids import OBJECT_ID_PATTERN
 
@@ -23,6 +25,20 @@ MILLISECOND = timedelta(milliseconds=1)
 def encode_cursor(created_at: datetime, product_id: str) -> str:
     millis = (created_at - EPOCH) // MILLISECOND
     return base64.urlsafe_b64encode(f"{millis}.{product_id}".encode()).decode().rstrip("=")
+
+
+class Listed(Protocol):
+    """What a cursor points at: an item's position in createdAt desc, id desc order."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def id(self) -> str: ...
+
+
+def next_cursor(items: Sequence[Listed], has_more: bool) -> str | None:
+    """The cursor after a page's last item, when more items follow it."""
+    return encode_cursor(items[-1].created_at, items[-1].id) if items and has_more else None
 
 
 def decode_cursor(token: str) -> ListPosition | None:

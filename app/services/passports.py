@@ -32,7 +32,7 @@ from app.domain.errors import (
 )
 from app.domain.field_values import validate_field_value
 from app.domain.gtin import digital_link_uri
-from app.domain.list_cursor import decode_cursor, encode_cursor
+from app.domain.list_cursor import decode_cursor, next_cursor
 from app.domain.passports import (
     DELETABLE_STATUSES,
     EDITABLE_STATUSES,
@@ -362,9 +362,7 @@ class PassportService:
                 after=after,
             )
         )
-        last = page.items[-1] if page.items and page.has_more else None
-        cursor = None if last is None else encode_cursor(last.created_at, last.id)
-        return ListedPassports(page, cursor, now)
+        return ListedPassports(page, next_cursor(page.items, page.has_more), now)
 
     # -- field PATCH -------------------------------------------------------------------------
 

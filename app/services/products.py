@@ -19,7 +19,7 @@ from app.domain.errors import (
 )
 from app.domain.field_values import validate_field_values
 from app.domain.image_urls import image_url_problem
-from app.domain.list_cursor import decode_cursor, encode_cursor
+from app.domain.list_cursor import decode_cursor, next_cursor
 from app.domain.records import (
     PRODUCT_STATUSES,
     NewProduct,
@@ -166,8 +166,7 @@ class ProductService:
                 after=after,
             )
         )
-        last = page.items[-1] if page.items and page.has_more else None
-        return ListedPage(page, None if last is None else encode_cursor(last.created_at, last.id))
+        return ListedPage(page, next_cursor(page.items, page.has_more))
 
     # -- update ------------------------------------------------------------------------------
 
