@@ -19,6 +19,10 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "tp_bench_" + "k" * 40
+# The person who approves the bench's OAuth app: an editor of `Bench`, the least role that may
+# create products and passports (oauth.md §7.2).
+EDITOR_EMAIL = "editor@bench.example"
+EDITOR_PASSWORD = "bench-editor-password"
 
 
 def free_port() -> int:
@@ -55,18 +59,19 @@ def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[b
 
 @dataclass(frozen=True)
 class Targets:
-    service: str  # base URL of the service (in-process store, enterprise plan, key KEY)
+    service: str  # base URL of the service (in-process store, enterprise plan, key KEY, editor)
     floor: str  # base URL of the floor server
     service_pid: int
 
 
 def service_environment(port: int, workspace_plan: str, **storage: str) -> dict[str, str]:
-    """The service's settings: bootstrap workspace `Bench` with key KEY on `workspace_plan`, and
-    the storage named by the caller (never the developer's, never ./var/db)."""
+    """The service's settings: bootstrap workspace `Bench` with key KEY and the member
+    EDITOR_EMAIL on `workspace_plan`, and the storage named by the caller (never the
+    developer's, never ./var/db)."""
     bootstrap = Path(tempfile.mkdtemp(prefix="bench-")) / "tenants.json"
-    bootstrap.write_text(
-        json.dumps({"workspaces": [{"name": "Bench", "plan": workspace_plan, "apiKeys": [KEY]}]})
-    )
+    editor = {"email": EDITOR_EMAIL, "password": EDITOR_PASSWORD, "role": "editor"}
+    workspace = {"name": "Bench", "plan": workspace_plan, "apiKeys": [KEY], "members": [editor]}
+    bootstrap.write_text(json.dumps({"workspaces": [workspace]}))
     env = {
         k: v
         for k, v in os.environ.items()

@@ -1,10 +1,14 @@
 """Reading the HTML pages the way a browser does: their forms, fields and buttons (stdlib
-html.parser), so tests and the scripted OAuth clients submit exactly what a person would."""
+html.parser), so tests, the scripted OAuth clients and the bench's token submit exactly what a
+person would."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlsplit
+
+import aiohttp
 
 
 @dataclass
@@ -61,3 +65,33 @@ def form_with_action(html: str, action: str) -> Form:
     found = [form for form in parse_forms(html) if form.action == action]
     assert found, f"no form posting to {action}"
     return found[0]
+
+
+async def sign_in_and_approve(
+    session: aiohttp.ClientSession,
+    authorization_url: str,
+    email: str,
+    password: str,
+    *,
+    decision: str = "approve",
+) -> dict[str, str]:
+    """What a person does in the browser, over plain HTTP: follow the authorization URL, sign
+    in on the login form, press `decision` on the consent form. `session` keeps the session
+    cookie (for 127.0.0.1 it needs `CookieJar(unsafe=True)`). Returns the parameters of the
+    final redirect to the client (which is not followed)."""
+    response = await session.get(authorization_url, allow_redirects=False)
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(authorization_url))
+    if response.status == 303 and response.headers["Location"].startswith("/login"):
+        login_page = await session.get(origin + response.headers["Location"])
+        fields = form_with_action(await login_page.text(), "/login").fields
+        fields.update(email=email, password=password)
+        signed_in = await session.post(origin + "/login", data=fields, allow_redirects=False)
+        assert signed_in.status == 303, signed_in.status
+        response = await session.get(origin + signed_in.headers["Location"], allow_redirects=False)
+    assert response.status == 200, (response.status, response.headers.get("Location"))
+    form = form_with_action(await response.text(), "/api/oauth/authorize")
+    decided = await session.post(
+        origin + form.action, data=form.submission(decision=decision), allow_redirects=False
+    )
+    assert decided.status == 303
+    return dict(parse_qsl(urlsplit(decided.headers["Location"]).query))

@@ -9,7 +9,6 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 import argon2
@@ -27,7 +26,7 @@ from tests.conftest import (
     prepared_storage,
     remember_secret,
 )
-from tests.page_forms import form_with_action
+from tests.page_forms import sign_in_and_approve
 
 PASSWORD = USER_PASSWORD
 # Argon2 reads its cost from the stored hash: test users sign in quickly.
@@ -88,22 +87,5 @@ def browser_session() -> aiohttp.ClientSession:
 async def approve_in_pages(
     session: aiohttp.ClientSession, authorization_url: str, *, decision: str = "approve"
 ) -> dict[str, str]:
-    """What a person does in the browser, over plain HTTP: follow the authorization URL, sign
-    in on the login form, press Approve on the consent form. Returns the parameters of the
-    final redirect to the client (which is not followed)."""
-    response = await session.get(authorization_url, allow_redirects=False)
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(authorization_url))
-    if response.status == 303 and response.headers["Location"].startswith("/login"):
-        login_page = await session.get(origin + response.headers["Location"])
-        fields = form_with_action(await login_page.text(), "/login").fields
-        fields.update(email=EMAIL, password=PASSWORD)
-        signed_in = await session.post(origin + "/login", data=fields, allow_redirects=False)
-        assert signed_in.status == 303, signed_in.status
-        response = await session.get(origin + signed_in.headers["Location"], allow_redirects=False)
-    assert response.status == 200, (response.status, response.headers.get("Location"))
-    form = form_with_action(await response.text(), "/api/oauth/authorize")
-    decided = await session.post(
-        origin + form.action, data=form.submission(decision=decision), allow_redirects=False
-    )
-    assert decided.status == 303
-    return dict(parse_qsl(urlsplit(decided.headers["Location"]).query))
+    """The catalogue's editor signs in and decides on the pages (page_forms.sign_in_and_approve)."""
+    return await sign_in_and_approve(session, authorization_url, EMAIL, PASSWORD, decision=decision)
