@@ -36,6 +36,9 @@ lint: $(DEV_STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
+# Ratios to a same-run floor, each target's median over alternating rounds after a warm-up round:
+# creates (keyed product create with the API key and with an OAuth access token, keyed passport
+# create), lists, the Mongo path (keyed create vs a PyMongo driver floor, list latency), memory.
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.create_products
 	$(BIN)/python -m bench.list_products
