@@ -6,7 +6,6 @@ template key and are stored under the camelCase key.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import date
@@ -14,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.domain.compact_json import compact_json
 from app.domain.errors import FieldErrors
 from app.domain.templates import Template, TemplateCatalog, TemplateField
 
@@ -163,7 +163,7 @@ def trimmed(f: TemplateField, value: Any) -> Any:
 
 
 def serialized_size_problem(value: Any) -> str | None:
-    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    size = len(compact_json(value))
     if size > MAX_SERIALIZED_BYTES:
         return f"Serialized size must be at most {MAX_SERIALIZED_BYTES} bytes"
     return None

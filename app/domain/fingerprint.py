@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+from app.domain.compact_json import compact_json
 
 
 def request_fingerprint(method: str, path: str, body: Any) -> str:
-    payload = f"{method.upper()}\n{path}\n{canonical_json(body)}"
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{method.upper()}\n{path}\n".encode())
+    digest.update(compact_json(body, sort_keys=True))
+    return digest.hexdigest()

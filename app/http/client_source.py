@@ -23,7 +23,9 @@ def _clean(value: str) -> str:
 
 def client_source(headers: Mapping[str, str]) -> str | None:
     for name in SOURCE_HEADERS:
-        cleaned = _clean(headers.get(name, ""))
+        sent = headers.get(name)
+        # Most requests send neither header: no cleaning (a join and a regex) for nothing.
+        cleaned = None if sent is None else _clean(sent)
         if cleaned:
             return cleaned
     return None

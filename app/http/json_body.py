@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from app.domain.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType
@@ -48,10 +51,61 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+# orjson turns integers beyond 64 bits into floats: any run of 19 digits takes the slow path.
+_LONG_DIGIT_RUN = re.compile(rb"[0-9]{19}")
+# The standard parser refuses nesting deeper than Python's recursion limit allows and orjson
+# accepts up to 1024 levels: bodies that could nest that deep take the slow path too.
+_MAX_FAST_BRACKETS = 512
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _member_count(value: Any) -> int:
+    """Members of every object in a parsed document."""
+    count = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return count
+
+
+_UNDECIDED: Any = object()
+
+
+def _parse_fast(raw: bytes) -> Any:
+    """orjson, where it decides exactly as `parse_json_with_stdlib` does; _UNDECIDED when it
+    cannot tell (then the standard parser decides). orjson already refuses NaN, Infinity,
+    out-of-range numbers, invalid UTF-8 and lone surrogates; it silently keeps the last of
+    duplicate keys, so those are found by counting: in valid JSON every `:` outside a string
+    separates one object member, and a duplicate leaves the parsed objects fewer members."""
+    if (
+        raw.count(b"[") + raw.count(b"{") > _MAX_FAST_BRACKETS
+        or _LONG_DIGIT_RUN.search(raw) is not None
+    ):
+        return _UNDECIDED
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _UNDECIDED
+    if _member_count(parsed) != _JSON_STRING.sub(b"", raw).count(b":"):
+        raise InvalidJson()  # a duplicate key
+    return parsed
+
+
 def parse_json_strict(raw: bytes) -> Any:
     """RFC 8259 JSON only: no NaN/Infinity, no duplicate keys, valid UTF-8, and no `\\uD800`
     style escapes of unpaired surrogates (they decode to text that cannot be stored or
-    answered as UTF-8)."""
+    answered as UTF-8). orjson parses what it can decide alike (about a fifth of the cost);
+    the rest, and every refusal, goes through the standard library's parser."""
+    parsed = _parse_fast(raw)
+    return parse_json_with_stdlib(raw) if parsed is _UNDECIDED else parsed
+
+
+def parse_json_with_stdlib(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
         parsed = json.loads(
@@ -103,8 +157,14 @@ async def read_optional_json_body(request: web.Request, max_bytes: int) -> Any:
 
 
 async def _read_limited(request: web.Request, max_bytes: int) -> bytes:
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise PayloadTooLarge()
+    length = request.content_length
+    if length is not None:
+        if length > max_bytes:
+            raise PayloadTooLarge()
+        try:
+            return await request.content.readexactly(length)
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial  # the client stopped early: what came is judged as the body
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(64 * 1024):

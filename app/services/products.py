@@ -120,7 +120,7 @@ class ProductService:
 
     async def create(self, prepared: NewProduct, idempotency_key: str | None) -> Product:
         # Stamped at execution, not at validation: the budget step sits in between.
-        new = dataclasses.replace(prepared, created_at=utc_now(), idempotency_key=idempotency_key)
+        new = prepared.stamped(utc_now(), idempotency_key)
         try:
             return await self._products.insert(new)
         except DuplicateModelError as exc:

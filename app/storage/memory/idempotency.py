@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from datetime import datetime
 
 from app.domain.records import IdempotencyClaim, IdempotencyRecord, StoredResponse
-
-_SWEEP_EVERY = 1000  # claims between sweeps of expired records (the TTL index's job in Mongo)
 
 
 def _record(claim: IdempotencyClaim) -> IdempotencyRecord:
@@ -23,34 +22,42 @@ def _record(claim: IdempotencyClaim) -> IdempotencyRecord:
 
 
 class MemoryIdempotencyRepository:
+    """Expired records go the way Mongo's TTL index takes them, without a scan: every record
+    lives equally long, so they expire in the order they were made. A queue of (expiry, slot)
+    in that order is trimmed from its front on each claim (each record is looked at once when
+    it expires), where a periodic scan of every record cost time proportional to all of them."""
+
     def __init__(self) -> None:
         self._records: dict[tuple[str, str], IdempotencyRecord] = {}
-        self._claims_since_sweep = 0
+        self._expiries: deque[tuple[datetime, tuple[str, str]]] = deque()
 
     def _sweep(self, now: datetime) -> None:
-        self._claims_since_sweep += 1
-        if self._claims_since_sweep < _SWEEP_EVERY:
-            return
-        self._claims_since_sweep = 0
-        expired = [k for k, r in self._records.items() if r.expires_at <= now]
-        for k in expired:
-            del self._records[k]
+        expiries, records = self._expiries, self._records
+        while expiries and expiries[0][0] <= now:
+            expires_at, slot = expiries.popleft()
+            record = records.get(slot)
+            # The slot may have been released, or claimed again since (a later expiry).
+            if record is not None and record.expires_at == expires_at:
+                del records[slot]
+
+    def _insert(self, claim: IdempotencyClaim) -> None:
+        slot = (claim.workspace_id, claim.key)
+        self._records[slot] = _record(claim)
+        self._expiries.append((claim.expires_at, slot))
 
     async def claim(self, claim: IdempotencyClaim) -> IdempotencyRecord | None:
         self._sweep(claim.created_at)
-        slot = (claim.workspace_id, claim.key)
-        existing = self._records.get(slot)
+        existing = self._records.get((claim.workspace_id, claim.key))
         if existing is not None:
             return existing
-        self._records[slot] = _record(claim)
+        self._insert(claim)
         return None
 
     async def replace_expired(self, claim: IdempotencyClaim, now: datetime) -> bool:
-        slot = (claim.workspace_id, claim.key)
-        existing = self._records.get(slot)
+        existing = self._records.get((claim.workspace_id, claim.key))
         if existing is not None and existing.expires_at > now:
             return False
-        self._records[slot] = _record(claim)
+        self._insert(claim)
         return True
 
     async def take_over(
@@ -82,7 +89,7 @@ class MemoryIdempotencyRepository:
         slot = (workspace_id, key)
         existing = self._records.get(slot)
         if existing is not None and existing.owner == owner and not existing.completed:
-            self._records[slot] = dataclasses.replace(existing, response=response)
+            self._records[slot] = existing.completed_with(response)
 
     async def release(self, workspace_id: str, key: str, owner: str) -> None:
         slot = (workspace_id, key)
