@@ -1,4 +1,5 @@
-"""One JSON object per log line (structlog), for the access log and the stdlib loggers alike."""
+"""One JSON object per log line: the stdlib loggers rendered by structlog's ProcessorFormatter.
+The access log writes lines of the same shape itself (app/http/access_log.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import structlog
 
 
@@ -24,25 +24,27 @@ class UtcTimestamper:
     def __init__(self) -> None:
         self._second: tuple[int, str] = (-1, "")  # (unix second, its "YYYY-MM-DDTHH:MM:SS.")
 
-    def __call__(
-        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-    ) -> MutableMapping[str, Any]:
+    def now(self) -> str:
         now = time.time()
         second = int(now)
         cached_second, prefix = self._second
         if second != cached_second:
             prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
             self._second = (second, prefix)  # one tuple: threads see the old or the new pair
-        event_dict["timestamp"] = f"{prefix}{int((now - second) * 1_000_000):06d}Z"
+        return f"{prefix}{int((now - second) * 1_000_000):06d}Z"
+
+    def __call__(
+        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        event_dict["timestamp"] = self.now()
         return event_dict
 
 
 def configure_logging(level: str) -> None:
-    timestamper = UtcTimestamper()
     processors: list[structlog.typing.Processor] = [
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        timestamper,
+        UtcTimestamper(),
     ]
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=processors,
@@ -57,17 +59,3 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # structlog's own loggers (the access log) skip the stdlib machinery: one line per request
-    # is on the hot path, so it is filtered by level up front and written directly.
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            timestamper,
-            structlog.processors.JSONRenderer(serializer=orjson.dumps),
-        ],
-        logger_factory=structlog.BytesLoggerFactory(sys.stderr.buffer),
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
-        cache_logger_on_first_use=True,
-    )

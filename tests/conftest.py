@@ -11,6 +11,7 @@ import asyncio
 import base64
 import dataclasses
 import io
+import json
 import logging
 import secrets
 import uuid
@@ -20,7 +21,6 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
-import structlog
 from aiohttp.test_utils import TestClient
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -28,6 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from app.domain.oauth_records import User
 from app.domain.pkce import s256
 from app.domain.records import Plan, Workspace
+from app.http.access_log import AccessLog
 from app.http.app import create_app
 from app.http.app_keys import SERVICES
 from app.services.oauth import AuthorizationServer
@@ -60,12 +61,24 @@ def error_body(error: str, code: str, **more: Any) -> dict[str, Any]:
 # of the whole session must contain none of them.
 ISSUED_KEYS: list[str] = []
 SESSION_LOG = io.StringIO()
+# The apps the tests build write their access log into the same buffer.
+SESSION_ACCESS_LOG = AccessLog(lambda line: SESSION_LOG.write(line.decode()))
+
+
+def logged_request(request_id: str) -> dict[str, Any]:
+    """The latest access-log line of a request with this id."""
+    for line in reversed(SESSION_LOG.getvalue().splitlines()):
+        if line.startswith("{") and request_id in line:
+            entry: dict[str, Any] = json.loads(line)
+            if entry.get("event") == "request" and entry.get("request_id") == request_id:
+                return entry
+    raise AssertionError(f"no access log line for {request_id}")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def logs_never_contain_keys() -> Iterator[None]:
-    """Everything the app logs during the run (stdlib loggers and the structlog access log)
-    goes to one buffer, checked at the end for any key a test issued."""
+    """Everything the app logs during the run (stdlib loggers and the access log) goes to one
+    buffer, checked at the end for any key a test issued."""
     handler = logging.StreamHandler(SESSION_LOG)
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()
@@ -75,14 +88,9 @@ def logs_never_contain_keys() -> Iterator[None]:
     logging.getLogger("aiohttp.access").disabled = True
     previous_level = root.level
     root.setLevel(logging.INFO)
-    structlog.configure(
-        processors=[structlog.processors.add_log_level, structlog.processors.JSONRenderer()],
-        logger_factory=structlog.PrintLoggerFactory(SESSION_LOG),
-    )
     yield
     root.removeHandler(handler)
     root.setLevel(previous_level)
-    structlog.reset_defaults()
     text = SESSION_LOG.getvalue()
     leaked = [key[:10] + "..." for key in ISSUED_KEYS if key in text]
     assert not leaked, f"API keys, tokens, codes, secrets or passwords in the logs: {leaked}"
@@ -298,7 +306,10 @@ async def make_api(aiohttp_client: Any, backend: str) -> AsyncIterator[AppFactor
             await set_plan_limit(store, plan, plan_limit)  # type: ignore[arg-type]
         tenant = await add_tenant(store, plan=plan)
         app = create_app(
-            app_settings(**settings), storage=store, on_first_access=lambda settings, access: None
+            access_log=SESSION_ACCESS_LOG,
+            settings=app_settings(**settings),
+            storage=store,
+            on_first_access=lambda settings, access: None,
         )
         client = await aiohttp_client(app)
         return Api(client, store, tenant)
@@ -460,7 +471,8 @@ async def make_oauth(
         of that app (same storage, tenant, user and client) with these settings."""
         if like is not None:
             app = create_app(
-                app_settings(**settings),
+                access_log=SESSION_ACCESS_LOG,
+                settings=app_settings(**settings),
                 storage=like.api.storage,
                 on_first_access=lambda settings, access: None,
             )

@@ -19,6 +19,7 @@ from app.services.oauth_clients import ClientRegistry
 from app.services.users import UserService
 from app.storage.protocols import Storage
 from tests.conftest import (
+    SESSION_ACCESS_LOG,
     USER_PASSWORD,
     Tenant,
     add_tenant,
@@ -70,7 +71,8 @@ async def served_catalogue(backend: str = "memory", **settings: Any) -> AsyncIte
 
     def build(base: str) -> web.Application:
         return create_app(
-            app_settings(public_base_url=base, auth_cache_seconds=0, **settings),
+            access_log=SESSION_ACCESS_LOG,
+            settings=app_settings(public_base_url=base, auth_cache_seconds=0, **settings),
             storage=storage,
             on_first_access=lambda settings, access: None,
         )

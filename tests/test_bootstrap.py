@@ -13,7 +13,7 @@ from app.http.app import create_app
 from app.services.tenants import FirstAccess
 from app.storage.memory.store import MemoryStorage
 from app.storage.mongo.store import MongoStorage
-from tests.conftest import SEED_BODY, MongoTier, app_settings
+from tests.conftest import SEED_BODY, SESSION_ACCESS_LOG, MongoTier, app_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_A = "tp_" + "a" * 40
@@ -24,7 +24,8 @@ async def test_generated_key_on_the_in_memory_store_works(aiohttp_client: Any) -
     shown: list[FirstAccess] = []
     client = await aiohttp_client(
         create_app(
-            app_settings(storage="memory"),
+            access_log=SESSION_ACCESS_LOG,
+            settings=app_settings(storage="memory"),
             on_first_access=lambda settings, access: shown.append(access),
         )
     )
@@ -41,7 +42,8 @@ async def test_a_key_is_generated_only_while_no_workspace_exists(aiohttp_client:
     for _ in range(2):  # a restart on the same database
         await aiohttp_client(
             create_app(
-                app_settings(storage="memory"),
+                access_log=SESSION_ACCESS_LOG,
+                settings=app_settings(storage="memory"),
                 storage=storage,
                 on_first_access=lambda _, access: shown.append(access),
             )
@@ -80,7 +82,11 @@ async def test_bootstrap_key_and_file_are_applied_idempotently(
     shown: list[FirstAccess] = []
     for _ in range(2):  # a restart applies the same settings again
         client = await aiohttp_client(
-            create_app(settings, on_first_access=lambda settings, access: shown.append(access))
+            create_app(
+                access_log=SESSION_ACCESS_LOG,
+                settings=settings,
+                on_first_access=lambda settings, access: shown.append(access),
+            )
         )
     assert shown == []
     storage = MongoStorage(database)
@@ -105,7 +111,12 @@ async def test_bootstrap_key_and_file_are_applied_idempotently(
 async def test_reference_data_is_seeded_at_start(aiohttp_client: Any) -> None:
     storage = MemoryStorage()
     await aiohttp_client(
-        create_app(app_settings(), storage=storage, on_first_access=lambda settings, access: None)
+        create_app(
+            access_log=SESSION_ACCESS_LOG,
+            settings=app_settings(),
+            storage=storage,
+            on_first_access=lambda settings, access: None,
+        )
     )
     templates = await storage.templates.list_all()
     assert len(templates) == 14

@@ -9,7 +9,14 @@ from typing import Any
 
 from app.http.app import create_app
 from app.storage.mongo.store import MongoStorage
-from tests.conftest import SEED_BODY, MongoTier, add_tenant, app_settings, set_plan_limit
+from tests.conftest import (
+    SEED_BODY,
+    SESSION_ACCESS_LOG,
+    MongoTier,
+    add_tenant,
+    app_settings,
+    set_plan_limit,
+)
 
 
 async def two_instances(
@@ -20,7 +27,10 @@ async def two_instances(
     for _ in range(2):
         storage = MongoStorage(mongo.database(name))
         app = create_app(
-            app_settings(), storage=storage, on_first_access=lambda settings, access: None
+            access_log=SESSION_ACCESS_LOG,
+            settings=app_settings(),
+            storage=storage,
+            on_first_access=lambda settings, access: None,
         )
         clients.append(await aiohttp_client(app))
     shared = MongoStorage(mongo.database(name))

@@ -21,6 +21,7 @@ from tests.conftest import (
     add_user,
     bearer,
     error_body,
+    logged_request,
 )
 
 V1_ROUTES = [route for route in ROUTES if route.authenticated]
@@ -242,10 +243,9 @@ async def test_access_log_names_the_user_and_client_never_the_token(make_oauth: 
         "/api/v1/products", headers={**bearer(token), "X-Request-Id": "oauth-log-check"}
     )
     assert response.status == 200
-    lines = [line for line in SESSION_LOG.getvalue().splitlines() if "oauth-log-check" in line]
-    assert lines
-    assert f'"user_id": "{app.user.id}"' in lines[-1]
-    assert f'"client_id": "{app.client.client.client_id}"' in lines[-1]
+    entry = logged_request("oauth-log-check")
+    assert entry["user_id"] == app.user.id
+    assert entry["client_id"] == app.client.client.client_id
     assert token not in SESSION_LOG.getvalue()
 
 

@@ -17,7 +17,7 @@ from app.services.passwords import hash_password
 from app.services.tenants import BootstrapError
 from app.services.users import UserService
 from app.storage.memory.store import MemoryStorage
-from tests.conftest import SESSION_LOG, app_settings, remember_secret
+from tests.conftest import SESSION_ACCESS_LOG, SESSION_LOG, app_settings, remember_secret
 
 PASSWORD = "a long bootstrap password"
 SECRET = "tpcs_" + "n" * 40
@@ -33,7 +33,10 @@ def bootstrap_file(tmp_path: Path, data: dict[str, Any]) -> Path:
 async def start(aiohttp_client: Any, storage: MemoryStorage, **settings: Any) -> Any:
     return await aiohttp_client(
         create_app(
-            app_settings(**settings), storage=storage, on_first_access=lambda settings, access: None
+            access_log=SESSION_ACCESS_LOG,
+            settings=app_settings(**settings),
+            storage=storage,
+            on_first_access=lambda settings, access: None,
         )
     )
 

@@ -19,7 +19,7 @@ from app.services.login_throttle import LoginThrottle
 from app.services.oauth_clients import ClientRegistry
 from app.services.users import UserService
 from app.storage.protocols import Storage
-from tests.conftest import add_tenant, app_settings, prepared_storage
+from tests.conftest import SESSION_ACCESS_LOG, add_tenant, app_settings, prepared_storage
 from tests.page_forms import form_with_action
 from tests.served_app import CHEAP_HASH, PASSWORD
 
@@ -117,7 +117,8 @@ async def build_pages(aiohttp_client: Any, backend: str, **settings: Any) -> Pag
         name="Acme ERP", redirect_uris=[REDIRECT, LOOPBACK], public=True
     )
     app = create_app(
-        app_settings(public_base_url=BASE, auth_cache_seconds=0, **settings),
+        access_log=SESSION_ACCESS_LOG,
+        settings=app_settings(public_base_url=BASE, auth_cache_seconds=0, **settings),
         storage=storage,
         on_first_access=lambda settings, access: None,
     )
@@ -183,7 +184,8 @@ async def test_login_page_sets_the_session_cookie(pages: Pages) -> None:
 
 async def test_cookie_is_secure_when_the_base_is_https(aiohttp_client: Any) -> None:
     app = create_app(
-        app_settings(public_base_url="https://catalogue.example"),
+        access_log=SESSION_ACCESS_LOG,
+        settings=app_settings(public_base_url="https://catalogue.example"),
         storage=await prepared_storage("memory"),
         on_first_access=lambda settings, access: None,
     )
@@ -195,7 +197,8 @@ async def test_cookie_is_secure_when_the_base_is_https(aiohttp_client: Any) -> N
 
 async def test_pages_are_404_when_the_base_has_a_path(aiohttp_client: Any) -> None:
     app = create_app(
-        app_settings(public_base_url="https://example.com/catalogue"),
+        access_log=SESSION_ACCESS_LOG,
+        settings=app_settings(public_base_url="https://example.com/catalogue"),
         storage=await prepared_storage("memory"),
         on_first_access=lambda settings, access: None,
     )

@@ -15,6 +15,7 @@ from app.services.users import UserService
 from app.storage.mongo import oauth, users
 from app.storage.mongo.store import MongoStorage
 from tests.conftest import (
+    SESSION_ACCESS_LOG,
     Api,
     MongoTier,
     OAuthApp,
@@ -45,7 +46,8 @@ async def test_every_oauth_query_has_an_index(aiohttp_client: Any, mongo: MongoT
     await seed_reference_data(storage)
     tenant = await add_tenant(storage)
     app = create_app(
-        app_settings(auth_cache_seconds=0),
+        access_log=SESSION_ACCESS_LOG,
+        settings=app_settings(auth_cache_seconds=0),
         storage=storage,
         on_first_access=lambda settings, access: None,
     )

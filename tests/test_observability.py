@@ -173,8 +173,8 @@ async def test_metrics_route_is_public_by_default_and_lists_every_family(api: Ap
 async def test_the_session_log_capture_sees_the_access_log(api: Api) -> None:
     """The whole-run check in conftest (no issued key in any log line) is only as good as its
     capture: prove the access log lands in it."""
-    from tests.conftest import SESSION_LOG
+    from tests.conftest import logged_request
 
     response = await api.call("GET", "/api/v1/templates")
-    request_id = response.headers["X-Request-Id"]
-    assert f'"request_id": "{request_id}"' in SESSION_LOG.getvalue()
+    entry = logged_request(response.headers["X-Request-Id"])
+    assert entry["route"] == "/api/v1/templates" and entry["status"] == 200

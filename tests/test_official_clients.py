@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SESSION_LOG, Api, AppFactory, error_body
+from tests.conftest import SESSION_LOG, Api, AppFactory, error_body, logged_request
 
 PRODUCTS = "/api/v1/products"
 NOTHING_TO_UPDATE = error_body(
@@ -102,13 +102,7 @@ class N8nClient:
 
 def logged_source(response: Any) -> Any:
     """The access log's `source` for this response (found by its request id)."""
-    request_id = response.headers["X-Request-Id"]
-    for line in SESSION_LOG.getvalue().splitlines():
-        if line.startswith("{") and f'"request_id": "{request_id}"' in line:
-            entry = json.loads(line)
-            if entry.get("event") == "request":
-                return entry["source"]
-    raise AssertionError(f"no access log line for {request_id}")
+    return logged_request(response.headers["X-Request-Id"])["source"]
 
 
 async def stored_description(api: Api, product_id: str) -> Any:

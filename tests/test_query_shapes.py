@@ -16,7 +16,7 @@ from app.http.app import create_app
 from app.services.seeding import seed_reference_data
 from app.storage.mongo import idempotency, images, passports, products, usage
 from app.storage.mongo.store import MongoStorage
-from tests.conftest import SEED_BODY, MongoTier, add_tenant, app_settings
+from tests.conftest import SEED_BODY, SESSION_ACCESS_LOG, MongoTier, add_tenant, app_settings
 from tests.mongo_commands import CommandLog, Keys, Query
 
 TENANT_COLLECTIONS: dict[str, tuple[str, list[IndexModel]]] = {
@@ -171,7 +171,12 @@ async def recorded(aiohttp_client: Any, mongo: MongoTier) -> list[Query]:
     await storage.prepare()
     await seed_reference_data(storage)
     tenant = await add_tenant(storage)
-    app = create_app(app_settings(), storage=storage, on_first_access=lambda settings, access: None)
+    app = create_app(
+        access_log=SESSION_ACCESS_LOG,
+        settings=app_settings(),
+        storage=storage,
+        on_first_access=lambda settings, access: None,
+    )
     client = await aiohttp_client(app)
     log.clear()  # start-up's reference-data reads are not tenant queries
     await exercise_every_route(client, tenant.key)

@@ -17,6 +17,7 @@ from app.services.seeding import seed_reference_data
 from app.storage.mongo.store import MongoStorage
 from tests.conftest import (
     SEED_BODY,
+    SESSION_ACCESS_LOG,
     Api,
     MongoTier,
     add_tenant,
@@ -69,7 +70,8 @@ async def faulty_api(
     await set_plan_limit(storage, "tiny", 10)
     tenant = await add_tenant(storage, plan="tiny")
     app = create_app(
-        app_settings(auth_cache_seconds=0, plan_cache_seconds=0, **settings),
+        access_log=SESSION_ACCESS_LOG,
+        settings=app_settings(auth_cache_seconds=0, plan_cache_seconds=0, **settings),
         storage=storage,
         on_first_access=lambda settings, access: None,
     )

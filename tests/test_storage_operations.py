@@ -7,7 +7,14 @@ from typing import Any
 
 from app.http.app import create_app
 from app.storage.mongo.store import MongoStorage
-from tests.conftest import SEED_BODY, MongoTier, Tenant, add_tenant, app_settings
+from tests.conftest import (
+    SEED_BODY,
+    SESSION_ACCESS_LOG,
+    MongoTier,
+    Tenant,
+    add_tenant,
+    app_settings,
+)
 from tests.mongo_commands import CommandLog
 
 CACHED_COLLECTIONS = ("api_keys.", "workspaces.", "templates.", "plans.")
@@ -16,7 +23,12 @@ CACHED_COLLECTIONS = ("api_keys.", "workspaces.", "templates.", "plans.")
 async def counting_client(aiohttp_client: Any, mongo: MongoTier) -> tuple[Any, CommandLog, Tenant]:
     log = CommandLog()
     storage = MongoStorage(mongo.database(event_listeners=[log]))
-    app = create_app(app_settings(), storage=storage, on_first_access=lambda settings, access: None)
+    app = create_app(
+        access_log=SESSION_ACCESS_LOG,
+        settings=app_settings(),
+        storage=storage,
+        on_first_access=lambda settings, access: None,
+    )
     client = await aiohttp_client(app)  # start-up prepares indexes and seeds
     tenant = await add_tenant(storage, plan="free")  # the free plan caps writes, not reads
     return client, log, tenant

@@ -11,6 +11,7 @@ from tests.conftest import (
     CHALLENGE_INVALID_TOKEN,
     CHALLENGE_NO_CREDENTIALS,
     SEED_BODY,
+    SESSION_ACCESS_LOG,
     Api,
     MongoTier,
     error_body,
@@ -215,7 +216,10 @@ async def test_readyz_is_503_when_storage_is_unreachable(
         storage = MongoStorage(mongo.database(appname=failpoints.app_name))
         client = await aiohttp_client(
             create_app(
-                app_settings(), storage=storage, on_first_access=lambda settings, access: None
+                access_log=SESSION_ACCESS_LOG,
+                settings=app_settings(),
+                storage=storage,
+                on_first_access=lambda settings, access: None,
             )
         )
         assert (await client.get("/readyz")).status == 200

@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from app.domain.templates import TemplateCatalog
+from app.http.access_log import AccessLog
 from app.http.app_keys import (
+    ACCESS_LOG,
     IN_FLIGHT,
     LOGIN_THROTTLE,
     METRICS,
@@ -147,8 +149,10 @@ def create_app(
     *,
     storage: Storage | None = None,
     on_first_access: Callable[[Settings, FirstAccess], None] = announce_first_access,
+    access_log: AccessLog | None = None,
 ) -> web.Application:
-    """`storage` lets several apps share one store (tests, tools); otherwise it follows settings."""
+    """`storage` lets several apps share one store (tests, tools); otherwise it follows settings.
+    `access_log`: where the request lines go (standard error unless given)."""
     app = web.Application(
         middlewares=[request_context_middleware, auth_middleware],
         client_max_size=settings.max_json_body_bytes,
@@ -161,6 +165,7 @@ def create_app(
     app[OPENAPI_DOCUMENT] = render_openapi()
     app[IN_FLIGHT] = InFlightRequests()
     app[METRICS] = Metrics(app[IN_FLIGHT])
+    app[ACCESS_LOG] = access_log or AccessLog.to_stderr(settings.log_level)
     app[LOGIN_THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(storage_context(storage, on_first_access))
     setup_html(app)

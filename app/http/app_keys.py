@@ -8,6 +8,7 @@ from aiohttp import web
 
 from app.domain.records import Workspace
 from app.domain.templates import TemplateCatalog
+from app.http.access_log import AccessLog
 from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
 from app.http.template_documents import TemplateDocuments
@@ -53,6 +54,7 @@ SERVICES = web.AppKey("services", Services)
 OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
 IN_FLIGHT = web.AppKey("in_flight", InFlightRequests)
 METRICS = web.AppKey("metrics", Metrics)
+ACCESS_LOG = web.AppKey("access_log", AccessLog)
 TEMPLATE_DOCUMENTS = web.AppKey("template_documents", TemplateDocuments)
 # Route name -> what an OAuth principal needs there (scope ∩ role), from the route table.
 ACCESS_RULES = web.AppKey("access_rules", dict[str, AccessRule])

@@ -7,7 +7,6 @@ import re
 import secrets
 import time
 
-import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -21,6 +20,7 @@ from app.domain.errors import (
     RouteNotFound,
 )
 from app.http.app_keys import (
+    ACCESS_LOG,
     ACCESS_RULES,
     IN_FLIGHT,
     METRICS,
@@ -32,7 +32,6 @@ from app.http.app_keys import (
 from app.http.client_source import client_source
 from app.http.responses import json_bytes
 
-access_log = structlog.get_logger("app.access")
 error_log = logging.getLogger("app.errors")
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 AUTHENTICATED_ROUTE_PREFIX = "v1."  # route names that require an API key
@@ -92,8 +91,6 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
     response.headers["X-Request-Id"] = request_id
     seconds = time.perf_counter() - started
     route = _route_template(request)
-    workspace = request.get(WORKSPACE)
-    principal = request.get(PRINCIPAL)
     request.app[METRICS].observe(
         method=request.method,
         route=route,
@@ -102,18 +99,24 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         error_code=None if error is None else error.code,
         replayed=response.headers.get("Idempotent-Replayed") == "true",
     )
-    access_log.info(
-        "request",
-        request_id=request_id,
-        method=request.method,
-        route=route,
-        status=response.status,
-        duration_ms=round(seconds * 1000, 2),
-        workspace_id=None if workspace is None else workspace.id,
-        user_id=None if principal is None else principal.user_id,
-        client_id=None if principal is None else principal.client_id,
-        source=client_source(request.headers),
-    )
+    access_log = request.app[ACCESS_LOG]
+    if access_log.enabled:  # the fields are built only when the line is written
+        workspace = request.get(WORKSPACE)
+        principal = request.get(PRINCIPAL)
+        access_log.request(
+            {
+                "event": "request",
+                "request_id": request_id,
+                "method": request.method,
+                "route": route,
+                "status": response.status,
+                "duration_ms": round(seconds * 1000, 2),
+                "workspace_id": None if workspace is None else workspace.id,
+                "user_id": None if principal is None else principal.user_id,
+                "client_id": None if principal is None else principal.client_id,
+                "source": client_source(request.headers),
+            }
+        )
     return response
 
 
