@@ -64,6 +64,8 @@ def test_the_fast_path_decides_like_the_standard_parser(
         b'{"x":{"k":1,"k":1}}',
         b'[{"k":1},{"k":1,"k":2}]',
         b'{"a:b":1,"a":"x:y","c":"\\":"}',  # colons inside strings are not members
+        b'{"a":"x:y","a":"z"}',  # a duplicate, and a colon inside a string
+        b'{"u":"https://x.example/a.png","u":"h"}',
         b'{"n":123456789012345678901234567890}',  # beyond 64 bits: parsed exactly
         b'{"n":-9223372036854775809}',
         b'{"n":18446744073709551616}',

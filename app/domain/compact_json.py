@@ -7,19 +7,21 @@ same bytes for strings, integers, booleans, null, arrays and objects, in about a
 time, with two exceptions that are detected and handed to the standard library:
 
 - floats below 1e-4 in magnitude: orjson writes `1e-7` and `0.00001` where Python writes
-  `1e-07` and `1e-05` (every other float renders alike; tests/test_compact_json.py checks it);
-  any `e-` or `0.0000` in the output (also inside a string) takes the slow path;
+  `1e-07` and `1e-05` (every other float renders alike; tests/test_json_parsing.py checks it);
+  a digit followed by `e-`, or `0.0000`, anywhere in the output (also inside a string) takes
+  the slow path;
 - integers beyond 64 bits, and strings holding lone surrogates: orjson refuses them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
 
-_SMALL_FLOAT_MARKS = (b"e-", b"0.0000")
+_SMALL_FLOAT = re.compile(rb"[0-9]e-|0\.0000")
 
 
 def stdlib_compact_json(value: Any, *, sort_keys: bool = False) -> bytes:
@@ -34,6 +36,6 @@ def compact_json(value: Any, *, sort_keys: bool = False) -> bytes:
         text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else None)
     except TypeError:
         return stdlib_compact_json(value, sort_keys=sort_keys)
-    if any(mark in text for mark in _SMALL_FLOAT_MARKS):
+    if _SMALL_FLOAT.search(text) is not None:
         return stdlib_compact_json(value, sort_keys=sort_keys)
     return text
