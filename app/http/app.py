@@ -19,6 +19,7 @@ from app.http.app_keys import (
     LOGIN_THROTTLE,
     METRICS,
     OPENAPI_DOCUMENT,
+    REQUEST_IDS,
     SERVICES,
     SESSION_SECRET,
     SETTINGS,
@@ -31,9 +32,9 @@ from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
 from app.http.middlewares import auth_middleware, request_context_middleware
 from app.http.openapi import render_openapi
-from app.http.page_security import page_middleware
+from app.http.request_ids import RequestIds
 from app.http.routes import setup_routes
-from app.http.sessions import setup_sessions
+from app.http.sessions import session_middleware
 from app.http.template_documents import TemplateDocuments
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
@@ -166,10 +167,15 @@ def create_app(
     app[IN_FLIGHT] = InFlightRequests()
     app[METRICS] = Metrics(app[IN_FLIGHT])
     app[ACCESS_LOG] = access_log or AccessLog.to_stderr(settings.log_level)
+    app[REQUEST_IDS] = RequestIds()
     app[LOGIN_THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(storage_context(storage, on_first_access))
     setup_html(app)
-    setup_sessions(app, app[SESSION_SECRET], secure=settings.base_url.startswith("https:"))
-    app.middlewares.append(page_middleware)  # inside the session middleware: it uses sessions
-    setup_routes(app, public_base_path=urlsplit(settings.base_url).path.rstrip("/"))
+    setup_routes(
+        app,
+        public_base_path=urlsplit(settings.base_url).path.rstrip("/"),
+        page_sessions=session_middleware(
+            app[SESSION_SECRET], secure=settings.base_url.startswith("https:")
+        ),
+    )
     return app

@@ -11,6 +11,7 @@ from app.domain.templates import TemplateCatalog
 from app.http.access_log import AccessLog
 from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
+from app.http.request_ids import RequestIds
 from app.http.template_documents import TemplateDocuments
 from app.services.auth import AccessRule, Authenticator, Principal
 from app.services.daily_budget import DailyBudget
@@ -55,6 +56,7 @@ OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
 IN_FLIGHT = web.AppKey("in_flight", InFlightRequests)
 METRICS = web.AppKey("metrics", Metrics)
 ACCESS_LOG = web.AppKey("access_log", AccessLog)
+REQUEST_IDS = web.AppKey("request_ids", RequestIds)
 TEMPLATE_DOCUMENTS = web.AppKey("template_documents", TemplateDocuments)
 # Route name -> what an OAuth principal needs there (scope ∩ role), from the route table.
 ACCESS_RULES = web.AppKey("access_rules", dict[str, AccessRule])

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import time
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from app.domain.api_keys import looks_like_api_key
-from app.domain.clock import utc_now
 from app.domain.errors import (
     ApiError,
     InternalError,
@@ -26,6 +24,7 @@ from app.http.app_keys import (
     METRICS,
     PRINCIPAL,
     REQUEST_ID,
+    REQUEST_IDS,
     SERVICES,
     WORKSPACE,
 )
@@ -62,11 +61,12 @@ def _route_template(request: web.Request) -> str:
 
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    sent_id = request.headers.get("X-Request-Id", "")
+    sent_id = request.headers.get("X-Request-Id")
     # A sane client id is echoed, unless it looks like an API key: ids are logged, keys never.
-    sane = _SANE_REQUEST_ID.match(sent_id) and not looks_like_api_key(sent_id)
-    # 128 random bits as 32 hex digits, like uuid4().hex without its slow UUID object.
-    request_id = sent_id if sane else secrets.token_hex(16)
+    if sent_id and _SANE_REQUEST_ID.match(sent_id) and not looks_like_api_key(sent_id):
+        request_id = sent_id
+    else:
+        request_id = request.app[REQUEST_IDS].new()
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
     in_flight = request.app[IN_FLIGHT]
@@ -135,7 +135,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     # Reads count against the plan's read cap, when it has one (none of the seeded plans does;
     # then this costs no storage round trip).
-    reservation = await services.reads.reserve(workspace, utc_now())
+    reservation = await services.reads.reserve(workspace)
     response = await handler(request)
     if reservation is not None:
         response.headers.update(reservation.state.headers())

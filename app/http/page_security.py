@@ -1,14 +1,16 @@
-"""What every HTML page route gets (oauth.md §5.1): security headers, and CSRF + Origin checks on
-every POST. Page routes are the ones named `pages.*` in app/http/routes.py; doing this in one
-middleware means no page can forget it.
+"""What every HTML page route gets (oauth.md §5.1): its browser session, security headers, and
+CSRF + Origin checks on every POST. Page routes are the ones named `pages.*` in
+app/http/routes.py; setup_routes wraps each of their handlers in `page_route`, so no page can
+forget it, and the API's routes do not pay for it (two middleware layers on every request).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from app.http.app_keys import SETTINGS
 from app.http.html import render_page
@@ -66,11 +68,17 @@ def forbidden_page(request: web.Request) -> web.Response:
     )
 
 
-@web.middleware
-async def page_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    name = request.match_info.route.name
-    if name is None or not name.startswith(PAGE_ROUTE_PREFIX):
-        return await handler(request)
+def page_route(handler: Handler, sessions: Middleware) -> Handler:
+    """`handler` inside the session middleware `sessions`, inside this module's checks."""
+    checked = partial(_page_checks, handler=handler)
+
+    async def page(request: web.Request) -> web.StreamResponse:
+        return await sessions(request, checked)
+
+    return page
+
+
+async def _page_checks(request: web.Request, handler: Handler) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     if not settings.base_is_origin:  # §1: with a path, every OAuth route is 404
         raise web.HTTPNotFound()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from openapi_ui_bundles import swagger_ui
 from pydantic import BaseModel
 
@@ -61,6 +62,7 @@ from app.http.models_oauth import (
     TokenOut,
 )
 from app.http.page_models import AuthorizeQuery, ConsentForm, CsrfForm, LoginForm, LoginPageQuery
+from app.http.page_security import PAGE_ROUTE_PREFIX, page_route
 from app.http.passport_models import (
     GTIN_SCHEMA_PATTERN,
     BatchOut,
@@ -1232,11 +1234,17 @@ ROUTES: list[Route] = [
 ]
 
 
-def setup_routes(app: web.Application, public_base_path: str = "") -> None:
-    """`public_base_path`: the path of PUBLIC_BASE_URL (`/dpp` for `https://x.example/dpp`)."""
+def setup_routes(
+    app: web.Application, *, public_base_path: str = "", page_sessions: Middleware
+) -> None:
+    """`public_base_path`: the path of PUBLIC_BASE_URL (`/dpp` for `https://x.example/dpp`);
+    `page_sessions`: the session middleware that the `pages.*` routes alone run in."""
     for route in ROUTES:
         path = public_base_path + route.path if route.under_public_base_path else route.path
-        app.router.add_route(route.method, path, route.handler, name=route.name)
+        handler = route.handler
+        if route.name.startswith(PAGE_ROUTE_PREFIX):
+            handler = page_route(handler, page_sessions)
+        app.router.add_route(route.method, path, handler, name=route.name)
     for path in sorted({route.path for route in ROUTES if route.cors}):
         app.router.add_route("OPTIONS", path, oauth.preflight)
     app[ACCESS_RULES] = {route.name: route.access_rule for route in ROUTES if route.authenticated}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import aiohttp_session
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -31,7 +32,9 @@ def _cookie_key(secret: bytes) -> bytes:
     ).derive(secret)
 
 
-def setup_sessions(app: web.Application, secret: bytes, *, secure: bool) -> None:
+def session_middleware(secret: bytes, *, secure: bool) -> Middleware:
+    """aiohttp-session's middleware for the page routes alone (app/http/page_security.py wraps
+    each page handler in it): the API's requests never touch a session, so they skip it."""
     storage = EncryptedCookieStorage(
         _cookie_key(secret),
         cookie_name=COOKIE_NAME,
@@ -41,7 +44,7 @@ def setup_sessions(app: web.Application, secret: bytes, *, secure: bool) -> None
         httponly=True,
         samesite="Lax",
     )
-    aiohttp_session.setup(app, storage)
+    return aiohttp_session.session_middleware(storage)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.budget import BudgetKind, BudgetState
-from app.domain.clock import next_utc_midnight, utc_day
+from app.domain.clock import next_utc_midnight, utc_day, utc_now
 from app.domain.records import Plan, Workspace
 from app.services.plans import PlanBook
 from app.storage.protocols import UsageRepository
@@ -40,14 +40,17 @@ class DailyBudget:
         self._kind = kind
 
     async def reserve(
-        self, workspace: Workspace, now: datetime, units: int = 1
+        self, workspace: Workspace, now: datetime | None = None, units: int = 1
     ) -> Reservation | None:
         """`units` reserved units (all or none), None when the plan sets no limit (no storage
-        round trip then); raises RateLimitExceeded when the day's units are not there."""
+        round trip then); raises RateLimitExceeded when the day's units are not there. `now`
+        defaults to the clock, read only when the plan has a limit."""
         plan = await self._plans.get(workspace.plan)
         limit = _limit(plan, self._kind)
         if limit is None:
             return None
+        if now is None:
+            now = utc_now()
         day = utc_day(now)
         counter = _counter(day, self._kind)
         used = await self._usage.reserve(
