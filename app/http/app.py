@@ -19,6 +19,7 @@ from app.http.app_keys import (
     LOGIN_THROTTLE,
     METRICS,
     OPENAPI_DOCUMENT,
+    PARSED_QUERIES,
     REQUEST_IDS,
     SERVICES,
     SESSION_SECRET,
@@ -36,6 +37,7 @@ from app.http.request_ids import RequestIds
 from app.http.routes import setup_routes
 from app.http.sessions import session_middleware
 from app.http.template_documents import TemplateDocuments
+from app.http.validation import ParsedQueries
 from app.services.auth import Authenticator
 from app.services.daily_budget import DailyBudget
 from app.services.grants import GrantService
@@ -168,6 +170,7 @@ def create_app(
     app[METRICS] = Metrics(app[IN_FLIGHT])
     app[ACCESS_LOG] = access_log or AccessLog.to_stderr(settings.log_level)
     app[REQUEST_IDS] = RequestIds()
+    app[PARSED_QUERIES] = ParsedQueries()
     app[LOGIN_THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(storage_context(storage, on_first_access))
     setup_html(app)

@@ -435,9 +435,10 @@ class ListProductsQuery(_OptionalNotNullable):
     """GET /api/v1/products query parameters (unknown or repeated parameters are a 400).
 
     Query values are text and never null, so this needs no null check (it is on the hot path).
+    Frozen: validated instances are shared between requests (ParsedQueries).
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
     # The constraints come before the validator: in the other order pydantic emits `ge`/`le`
     # instead of `minimum`/`maximum` in the JSON schema.

@@ -215,7 +215,7 @@ class SuspendBody(_Partial):
 class ListPassportsQuery(_OptionalNotNullable):
     """GET /api/v1/passports query parameters (unknown or repeated parameters are a 400)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
     page: Annotated[
         int,

@@ -20,7 +20,7 @@ from app.domain.gtin import gtin_problem
 from app.domain.passports import Action, ActionOptions, Passport, completion_percentage
 from app.domain.records import StoredResponse
 from app.domain.templates import Template
-from app.http.app_keys import SERVICES, SETTINGS, WORKSPACE
+from app.http.app_keys import PARSED_QUERIES, SERVICES, SETTINGS, WORKSPACE
 from app.http.json_body import read_json_body, read_optional_json_body
 from app.http.passport_models import (
     BySerialQuery,
@@ -291,7 +291,9 @@ async def create_passports_batch(request: web.Request) -> web.Response:
 
 
 async def list_passports(request: web.Request) -> web.Response:
-    query = parse_query(ListPassportsQuery, request.query)
+    query = request.app[PARSED_QUERIES].parse(
+        ListPassportsQuery, request.rel_url.raw_query_string, request.query
+    )
     service = request.app[SERVICES].passports
     listed = await service.list_page(
         request[WORKSPACE],

@@ -11,7 +11,7 @@ from aiohttp import web
 from app.domain.clock import format_timestamp
 from app.domain.errors import NothingToUpdate
 from app.domain.records import UNSET, NewProduct, Product, ProductChanges, StoredResponse
-from app.http.app_keys import SERVICES, SETTINGS, WORKSPACE
+from app.http.app_keys import PARSED_QUERIES, SERVICES, SETTINGS, WORKSPACE
 from app.http.json_body import NO_CONTENT, read_json_body
 from app.http.models import (
     CreateProductBody,
@@ -21,7 +21,7 @@ from app.http.models import (
     UpdateProductBody,
 )
 from app.http.responses import json_bytes, model_bytes
-from app.http.validation import parse_body, parse_query
+from app.http.validation import parse_body
 from app.http.writes import run_write
 from app.services.products import (
     CreateProductInput,
@@ -117,7 +117,9 @@ async def create_product(request: web.Request) -> web.Response:
 
 
 async def list_products(request: web.Request) -> web.Response:
-    query = parse_query(ListProductsQuery, request.query)
+    query = request.app[PARSED_QUERIES].parse(
+        ListProductsQuery, request.rel_url.raw_query_string, request.query
+    )
     listed = await request.app[SERVICES].products.list_page(
         request[WORKSPACE],
         ListProductsInput(
