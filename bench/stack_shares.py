@@ -73,3 +73,23 @@ def top_table(shares: Shares, top: int) -> str:
     for package, n in shares.package_samples.most_common():
         lines.append(f"| {_percent(n, shares.samples)} | {package} |")
     return "\n".join(lines)
+
+
+def stage_shares(shares: Shares, stages: dict[str, tuple[str, ...]]) -> dict[str, float]:
+    """Per stage, the share of samples (0-1) with one of its functions on the stack. A stage's
+    functions must not call each other (their totals are added up)."""
+    by_name: Counter[str] = Counter()
+    for function, n in shares.total_samples.items():
+        by_name[function.partition(" (")[0]] += n
+    return {
+        stage: sum(by_name[name] for name in names) / shares.samples if shares.samples else 0.0
+        for stage, names in stages.items()
+    }
+
+
+def stage_table(shares: Shares, stages: dict[str, tuple[str, ...]], us_per_request: float) -> str:
+    """Each stage's share of the samples, and that share of a request's server time."""
+    lines = ["| stage | share | µs per request |", "|---|---:|---:|"]
+    for stage, share in stage_shares(shares, stages).items():
+        lines.append(f"| {stage} | {100 * share:.1f} % | {share * us_per_request:.0f} |")
+    return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.stack_shares import collapse, package_of, top_table
+from bench.stack_shares import collapse, package_of, stage_shares, stage_table, top_table
 
 RAW = """\
 main (app/cli.py:10);handle (aiohttp/web_app.py:5);list_page (app/storage/memory/products.py:3) 6
@@ -29,3 +29,12 @@ def test_package_of_paths() -> None:
     assert package_of("f (app/http/x.py)") == "app/http"
     assert package_of("f (aiohttp/web.py)") == "aiohttp"
     assert package_of("f (uuid.py)") == "uuid.py"
+
+
+def test_stage_shares_add_up_the_stages_functions() -> None:
+    shares = collapse(RAW.splitlines())
+    stages = {"storage": ("list_page",), "render and walk": ("render", "walk"), "none": ("x",)}
+    assert stage_shares(shares, stages) == {"storage": 0.6, "render and walk": 0.4, "none": 0.0}
+    table = stage_table(shares, stages, us_per_request=200.0)
+    assert "| storage | 60.0 % | 120 |" in table
+    assert "| render and walk | 40.0 % | 80 |" in table

