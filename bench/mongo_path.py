@@ -10,8 +10,8 @@ The bench starts one secantusdb server on a temporary data directory with --sync
    concurrency; an uncounted warm-up round, then alternating measured rounds (bench/load.py's
    `alternate`); the report gives each target's median round and the service/floor ratio
    (median, min-max; each round against its own floor; goal >= 0.80).
-2. List page 1 (limit 20) latency, one client, with 1,000 and then 10,000 products in the
-   workspace.
+2. List page 1 (limit 20) and search latency, one client, with 1,000 and then 10,000
+   products in the workspace.
 """
 
 from __future__ import annotations
@@ -195,23 +195,27 @@ async def compare_creates(uri: str, service_url: str) -> None:
 
 
 async def list_latencies(uri: str, service_url: str) -> None:
-    """One client at a time: the latency of a page, not a queue behind the server."""
+    """One client at a time: the latency of a page, not a queue behind the server. Page 1, and
+    a search matching 10 products (models L-000990 to L-000999) at either size."""
     auth = {"Authorization": f"Bearer {KEY}"}
     rows = []
     for count in (1_000, 10_000):
         await fill_products(uri, count)
-        rows.append(
-            await drive(
-                f"page 1 (limit 20) of {count:,} products",
-                f"{service_url}/api/v1/products?limit=20",
-                lambda _: (auth, {}),
-                connections=1,
-                seconds=LIST_SECONDS,
-                method="GET",
+        for name, query in (("page 1", "limit=20"), ("search", "limit=20&search=l-00099")):
+            rows.append(
+                await drive(
+                    f"{name} (limit 20) of {count:,} products",
+                    f"{service_url}/api/v1/products?{query}",
+                    lambda _: (auth, {}),
+                    connections=1,
+                    seconds=LIST_SECONDS,
+                    method="GET",
+                )
             )
-        )
-    print(f"\nList page 1 on the embedded server, one client, {LIST_SECONDS:.0f} s each:")
-    print(table(rows, rows[0]).replace("ratio to floor", "ratio to 1,000"))
+    print(
+        f"\nList page 1 and a search on the embedded server, one client, {LIST_SECONDS:.0f} s each:"
+    )
+    print(table(rows, rows[0]).replace("ratio to floor", "ratio to page 1 of 1,000"))
 
 
 async def main() -> None:
