@@ -20,7 +20,6 @@ from app.http.app_keys import (
     METRICS,
     OPENAPI_DOCUMENT,
     PARSED_QUERIES,
-    REQUEST_IDS,
     SERVICES,
     SESSION_SECRET,
     SETTINGS,
@@ -33,7 +32,6 @@ from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
 from app.http.middlewares import auth_middleware, request_context_middleware
 from app.http.openapi import render_openapi
-from app.http.request_ids import RequestIds
 from app.http.routes import setup_routes
 from app.http.sessions import session_middleware
 from app.http.template_documents import TemplateDocuments
@@ -169,7 +167,6 @@ def create_app(
     app[IN_FLIGHT] = InFlightRequests()
     app[METRICS] = Metrics(app[IN_FLIGHT])
     app[ACCESS_LOG] = access_log or AccessLog.to_stderr(settings.log_level)
-    app[REQUEST_IDS] = RequestIds()
     app[PARSED_QUERIES] = ParsedQueries()
     app[LOGIN_THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(storage_context(storage, on_first_access))

@@ -11,7 +11,6 @@ from app.domain.templates import TemplateCatalog
 from app.http.access_log import AccessLog
 from app.http.in_flight import InFlightRequests
 from app.http.metrics import Metrics
-from app.http.request_ids import RequestIds
 from app.http.template_documents import TemplateDocuments
 from app.http.validation import ParsedQueries
 from app.services.auth import AccessRule, Authenticator, Principal
@@ -57,7 +56,6 @@ OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
 IN_FLIGHT = web.AppKey("in_flight", InFlightRequests)
 METRICS = web.AppKey("metrics", Metrics)
 ACCESS_LOG = web.AppKey("access_log", AccessLog)
-REQUEST_IDS = web.AppKey("request_ids", RequestIds)
 PARSED_QUERIES = web.AppKey("parsed_queries", ParsedQueries)
 TEMPLATE_DOCUMENTS = web.AppKey("template_documents", TemplateDocuments)
 # Route name -> what an OAuth principal needs there (scope ∩ role), from the route table.

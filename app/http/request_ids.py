@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import random
-import secrets
 
 
-class RequestIds:
-    """128 random bits as 32 hex digits, from a Mersenne Twister seeded once from the OS.
+def new_request_id() -> str:
+    """128 random bits as 32 hex digits, from the `random` module's generator.
 
     `secrets.token_hex` reads the OS's random source on every call, a system call that showed
     as 1-2 % of a request in the profiles. A request id is a reference for logs and support, not
-    a secret (it is sent to the client and grants nothing), so a fast generator serves; seeding
-    it from the OS keeps ids unrelated across processes and restarts.
+    a secret (it is sent to the client and grants nothing), so the Mersenne Twister serves: it
+    is seeded from the OS at start-up and reseeded in a forked child, so processes never share a
+    sequence.
     """
-
-    __slots__ = ("_random",)
-
-    def __init__(self) -> None:
-        self._random = random.Random(secrets.randbits(128))
-
-    def new(self) -> str:
-        return f"{self._random.getrandbits(128):032x}"
+    return f"{random.getrandbits(128):032x}"
