@@ -36,6 +36,7 @@ def compact_json(value: Any, *, sort_keys: bool = False) -> bytes:
         text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else None)
     except TypeError:
         return stdlib_compact_json(value, sort_keys=sort_keys)
-    if _SMALL_FLOAT.search(text) is not None:
+    # Substring tests first (in C, fast); the regex only when one of them hits.
+    if (b"e-" in text or b"0.0000" in text) and _SMALL_FLOAT.search(text) is not None:
         return stdlib_compact_json(value, sort_keys=sort_keys)
     return text
