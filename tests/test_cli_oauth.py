@@ -149,61 +149,25 @@ async def test_user_member_client_and_grant_commands(tmp_path: Path) -> None:
         assert "argon2" not in listed and PASSWORD not in listed
 
         # Members: roles, the last owner, unknown names.
-        assert "\tada@acme.example\teditor" in ok(
-            cli(
+        def member(
+            action: str, email: str, role: str | None = None
+        ) -> subprocess.CompletedProcess[str]:
+            given_role = () if role is None else ("--role", role)
+            return cli(
                 data_dir,
                 "members",
-                "set-role",
+                action,
                 "--workspace",
                 workspace_id,
                 "--email",
-                "ada@acme.example",
-                "--role",
-                "editor",
+                email,
+                *given_role,
             )
-        )
-        refused(
-            cli(
-                data_dir,
-                "members",
-                "set-role",
-                "--workspace",
-                workspace_id,
-                "--email",
-                "bob@acme.example",
-                "--role",
-                "admin",
-            ),
-            "last owner",
-        )
-        refused(
-            cli(
-                data_dir,
-                "members",
-                "add",
-                "--workspace",
-                workspace_id,
-                "--email",
-                "nobody@acme.example",
-                "--role",
-                "viewer",
-            ),
-            "no user",
-        )
-        refused(
-            cli(
-                data_dir,
-                "members",
-                "add",
-                "--workspace",
-                workspace_id,
-                "--email",
-                "ada@acme.example",
-                "--role",
-                "viewer",
-            ),
-            "already a member",
-        )
+
+        assert "\tada@acme.example\teditor" in ok(member("set-role", "ada@acme.example", "editor"))
+        refused(member("set-role", "bob@acme.example", "admin"), "last owner")
+        refused(member("add", "nobody@acme.example", "viewer"), "no user")
+        refused(member("add", "ada@acme.example", "viewer"), "already a member")
 
         # Clients: the secret printed once, never listed; --no-pkce needs a secret.
         client_id = ok(
@@ -325,31 +289,10 @@ async def test_user_member_client_and_grant_commands(tmp_path: Path) -> None:
             )
         ).strip()
         token = await access_token(service, data_dir, other_id, "ada@acme.example", workspace_id)
-        removed = ok(
-            cli(
-                data_dir,
-                "members",
-                "remove",
-                "--workspace",
-                workspace_id,
-                "--email",
-                "ada@acme.example",
-            )
-        )
+        removed = ok(member("remove", "ada@acme.example"))
         assert "1 grant(s) revoked" in removed
         assert await status_with(service, token) == 401
-        refused(
-            cli(
-                data_dir,
-                "members",
-                "remove",
-                "--workspace",
-                workspace_id,
-                "--email",
-                "bob@acme.example",
-            ),
-            "last owner",
-        )
+        refused(member("remove", "bob@acme.example"), "last owner")
     finally:
         assert service.stop() == 0
 

@@ -97,6 +97,11 @@ CORPUS: list[Case] = [
             ("Infinity literal", b'{"name": Infinity}'),
             ("-Infinity literal", b'{"name": -Infinity}'),
             ("duplicate keys", b'{"name": "a", "name": "b"}'),
+            (
+                "duplicate keys beside a colon in a string",
+                b'{"imageUrls": ["https://x.example/a.png"], "name": "a", "name": "b"}',
+            ),
+            ("duplicate keys in a nested object", b'{"defaultFieldValues": {"a": 1, "a": 2}}'),
             ("invalid UTF-8", b'{"name": "\xff\xfe"}'),
             ("raw NUL in a string", b'{"name": "a\x00b"}'),
             ("lone surrogate escape", b'{"name": "\\ud800"}'),
