@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from app.domain.clock import utc_day, utc_now
+from app.domain.errors import ServiceUnavailable
 from app.http.app import create_app
 from app.services.seeding import seed_reference_data
 from app.storage.mongo.store import MongoStorage
@@ -232,3 +233,21 @@ async def test_failpoints_touch_only_the_client_they_name(
     await failpoints.outage(DATA_COMMANDS, closeConnection=True)
     assert await bystander.ping()
     assert not await victim.ping()
+
+
+async def test_grant_approval_that_keeps_colliding_is_503_and_changes_nothing(
+    mongo: MongoTier,
+) -> None:
+    """An approval whose insert collides (normally: a concurrent approval won the unique key)
+    runs the update again; collisions without end become the retryable 503, never a 500. The
+    endless collision here is a real one: a test-only unique index on approvedAt, which an
+    existing grant already holds."""
+    database = mongo.database()
+    storage = MongoStorage(database)
+    await storage.prepare()
+    user, workspace, at = "6650a1b2c3d4e5f6a7b8c9e0", "6650a1b2c3d4e5f6a7b8c9d0", utc_now()
+    first = await storage.grants.approve(user, workspace, "app-1", ("a",), at)
+    await database["oauth_grants"].create_index("approvedAt", unique=True)
+    with pytest.raises(ServiceUnavailable):
+        await storage.grants.approve(user, workspace, "app-2", ("a",), at)
+    assert await storage.grants.find(user_id=user) == [first]

@@ -3,13 +3,16 @@ TTL indexes and are also checked at read time (TTL deletion runs only once a min
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.domain.clock import as_utc
+from app.domain.errors import ServiceUnavailable
 from app.domain.oauth_records import (
     AccessTokenRecord,
     AuthorizationCode,
@@ -38,6 +41,9 @@ GRANT_INDEXES = [
     IndexModel([("userId", ASCENDING), ("approvedAt", ASCENDING)], name="user_approved"),
     IndexModel([("clientId", ASCENDING)], name="client"),
 ]
+# Rounds of update-else-insert before an approval gives up (each round loses only to a
+# concurrent approval of the same grant).
+APPROVE_ATTEMPTS = 8
 CODE_INDEXES = [TTL, BY_GRANT]
 TOKEN_INDEXES = [TTL, BY_GRANT]
 
@@ -188,16 +194,26 @@ class MongoGrantRepository:
     async def approve(
         self, user_id: str, workspace_id: str, client_id: str, scope: tuple[str, ...], at: datetime
     ) -> Grant:
+        # No upsert (see storage/mongo/usage.py: upserts race on both servers this runs on): a
+        # conditional update of the existing grant, else an insert; an insert that collides
+        # means a concurrent approval created it, so the update runs again. The embedded server
+        # can report the collision before the winner's insert is visible, hence a few rounds.
         key = {"workspaceId": oid(workspace_id), "userId": oid(user_id), "clientId": client_id}
-        update = {"$set": {"scope": list(scope), "approvedAt": at}}
-        try:
+        fields = {"scope": list(scope), "approvedAt": at}
+        for _ in range(APPROVE_ATTEMPTS):
             doc = await self._collection.find_one_and_update(
-                key, update, upsert=True, return_document=ReturnDocument.AFTER
+                key, {"$set": fields}, return_document=ReturnDocument.AFTER
             )
-        except DuplicateKeyError:  # two approvals raced on the insert: update the winner's
-            doc = await self._collection.find_one_and_update(
-                key, update, return_document=ReturnDocument.AFTER
-            )
+            if doc is not None:
+                return _grant(doc)
+            doc = {"_id": ObjectId(), **key, **fields}
+            try:
+                await self._collection.insert_one(doc)
+            except DuplicateKeyError:
+                await asyncio.sleep(0)
+                continue
+            return _grant(doc)
+        raise ServiceUnavailable()  # retryable: the approval kept colliding with concurrent ones
         return _grant(doc)
 
     @translate_errors
