@@ -41,8 +41,8 @@ GRANT_INDEXES = [
     IndexModel([("userId", ASCENDING), ("approvedAt", ASCENDING)], name="user_approved"),
     IndexModel([("clientId", ASCENDING)], name="client"),
 ]
-# Rounds of update-else-insert before an approval gives up (each round loses only to a
-# concurrent approval of the same grant).
+# Rounds of update-else-insert before an approval gives up (a round is lost only to a
+# concurrent approval, or revocation, of the same grant).
 APPROVE_ATTEMPTS = 8
 CODE_INDEXES = [TTL, BY_GRANT]
 TOKEN_INDEXES = [TTL, BY_GRANT]
@@ -194,10 +194,10 @@ class MongoGrantRepository:
     async def approve(
         self, user_id: str, workspace_id: str, client_id: str, scope: tuple[str, ...], at: datetime
     ) -> Grant:
-        # No upsert (see storage/mongo/usage.py: upserts race on both servers this runs on): a
-        # conditional update of the existing grant, else an insert; an insert that collides
-        # means a concurrent approval created it, so the update runs again. The embedded server
-        # can report the collision before the winner's insert is visible, hence a few rounds.
+        # No upsert (see storage/mongo/usage.py: upserts race on both servers this runs on): an
+        # update of the existing grant, else an insert; an insert that collides means a
+        # concurrent approval created it, so the update runs again. Rounds, not one retry: the
+        # grant can be revoked between the collision and that update.
         key = {"workspaceId": oid(workspace_id), "userId": oid(user_id), "clientId": client_id}
         fields = {"scope": list(scope), "approvedAt": at}
         for _ in range(APPROVE_ATTEMPTS):
