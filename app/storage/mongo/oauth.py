@@ -3,7 +3,6 @@ TTL indexes and are also checked at read time (TTL deletion runs only once a min
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -210,11 +209,9 @@ class MongoGrantRepository:
             try:
                 await self._collection.insert_one(doc)
             except DuplicateKeyError:
-                await asyncio.sleep(0)
                 continue
             return _grant(doc)
         raise ServiceUnavailable()  # retryable: the approval kept colliding with concurrent ones
-        return _grant(doc)
 
     @translate_errors
     async def get(self, grant_id: str) -> Grant | None:
