@@ -33,7 +33,7 @@ RESULTS = ROOT / "bench" / "results"
 WRITE_STAGES = {
     "aiohttp: read and parse the request": ("RequestHandler.data_received",),
     "request context: id, metrics, access log": (
-        "new_request_id",
+        "distinct_id",
         "Metrics.observe",
         "AccessLog.request",
         "client_source",

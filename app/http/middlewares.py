@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from app.domain.api_keys import looks_like_api_key
+from app.domain.distinct_ids import distinct_id
 from app.domain.errors import (
     ApiError,
     InternalError,
@@ -28,7 +29,6 @@ from app.http.app_keys import (
     WORKSPACE,
 )
 from app.http.client_source import client_source
-from app.http.request_ids import new_request_id
 from app.http.responses import json_bytes
 
 error_log = logging.getLogger("app.errors")
@@ -66,7 +66,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
     if sent_id and _SANE_REQUEST_ID.match(sent_id) and not looks_like_api_key(sent_id):
         request_id = sent_id
     else:
-        request_id = new_request_id()
+        request_id = distinct_id()
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
     in_flight = request.app[IN_FLIGHT]

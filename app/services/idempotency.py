@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.domain.distinct_ids import distinct_id
 from app.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from app.domain.records import IdempotencyClaim, StoredResponse
 from app.storage.protocols import IdempotencyRepository
@@ -33,10 +33,7 @@ class IdempotencyGuard:
     ) -> Claimed | StoredResponse:
         """Our claim, or the stored response to replay. Raises 422 / 409 per the contract."""
         for _ in range(_CLAIM_ATTEMPTS):
-            # Distinct, not secret (it never leaves the service): the `random` module's
-            # generator, seeded from the OS and reseeded in a forked child, without the system
-            # call that reading the OS's source costs on every claim.
-            owner = f"{random.getrandbits(128):032x}"
+            owner = distinct_id()
             claim = IdempotencyClaim(
                 workspace_id=workspace_id,
                 key=key,
