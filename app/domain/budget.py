@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from app.domain.clock import format_timestamp, next_utc_midnight
 from app.domain.errors import RateLimitExceeded
+from app.domain.record import record
 
 WINDOW_SECONDS = 86400
 BudgetKind = Literal["writes", "reads"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BudgetState:
     plan: str
     limit: int

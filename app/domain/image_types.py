@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from app.domain.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImageType:
     content_type: str
     extension: str

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from app.domain.record import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class User:
     id: str
     email: str
@@ -17,7 +18,7 @@ class User:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Membership:
     workspace_id: str
     user_id: str
@@ -25,7 +26,7 @@ class Membership:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OAuthClient:
     client_id: str
     name: str
@@ -44,7 +45,7 @@ class OAuthClient:
         return self.secret_digest is not None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Grant:
     """One user's approval of one client in one workspace ("connected app")."""
 
@@ -57,7 +58,7 @@ class Grant:
     last_used_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuthorizationCode:
     digest: str
     grant_id: str
@@ -73,7 +74,7 @@ class AuthorizationCode:
     tokens_issued: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AccessTokenRecord:
     digest: str
     grant_id: str
@@ -85,7 +86,7 @@ class AccessTokenRecord:
     expires_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RefreshTokenRecord:
     digest: str
     grant_id: str

@@ -4,10 +4,11 @@ transition table, completion, expiry. Pure: no storage, no HTTP."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from app.domain.record import record
 from app.domain.templates import Template
 
 PassportStatus = Literal[
@@ -36,7 +37,7 @@ DELETABLE_STATUSES: tuple[PassportStatus, ...] = ("draft", "in_review")
 Action = Literal["submit", "approve", "reject", "publish", "suspend", "unsuspend", "archive"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Transition:
     allowed_from: tuple[PassportStatus, ...]
     target: PassportStatus
@@ -89,7 +90,7 @@ def completion_percentage(template: Template, fields: dict[str, Any]) -> int:
     return (200 * filled + required) // (2 * required)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewPassport:
     workspace_id: str
     product_id: str
@@ -110,7 +111,7 @@ class NewPassport:
     batch_index: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Passport:
     id: str
     workspace_id: str
@@ -179,7 +180,7 @@ class Passport:
         return "expired" if self.is_expired_at(now) else self.stored_status
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StatusChange:
     """What a lifecycle move writes (record attribute names)."""
 
@@ -187,7 +188,7 @@ class StatusChange:
     stamps: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NoChange:
     """The action's target is the current status: answered 200, nothing written."""
 
@@ -207,7 +208,7 @@ class PublishIncomplete(Exception):
         self.percentage = percentage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ActionOptions:
     accept_incomplete: bool = False
     reason: str | None = None  # suspend; trimmed, "" → None
@@ -259,7 +260,7 @@ def is_deletable(passport: Passport, now: datetime) -> bool:
     return passport.status_at(now) in DELETABLE_STATUSES and passport.published_at is None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PassportListQuery:
     """One page of a workspace's passports, newest first (createdAt desc, then id desc)."""
 
@@ -292,7 +293,7 @@ def list_filter_for(
     return (status,), "live"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PassportPage:
     items: list[Passport]
     total: int

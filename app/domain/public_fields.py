@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from app.domain.passports import has_value
+from app.domain.record import record
 from app.domain.templates import Template, TemplateField
 
 PUBLIC_ACCESS_LEVEL = "public"
@@ -32,7 +33,7 @@ _MONTHS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Display:
     """A value as a person reads it: a tree the page renders (lists and mappings nest)."""
 
@@ -43,7 +44,7 @@ class Display:
     entries: tuple[tuple[str, Display], ...] = ()  # mapping: (label, value)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublicField:
     key: str
     label: str
@@ -52,7 +53,7 @@ class PublicField:
     display: Display
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublicGroup:
     key: str
     label: str

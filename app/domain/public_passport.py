@@ -3,12 +3,12 @@ status, and the view every public representation is rendered from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from app.domain.passports import Passport
 from app.domain.public_fields import PublicGroup, public_groups
+from app.domain.record import record
 from app.domain.records import Product
 from app.domain.templates import Template
 
@@ -30,7 +30,7 @@ def resolver_answer(passport: Passport | None, now: datetime) -> ResolverAnswer:
     return "not_found"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublicProduct:
     name: str
     model: str
@@ -40,7 +40,7 @@ class PublicProduct:
     image_urls: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublicPassport:
     gtin: str
     serial_number: str

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 
 import segno
+
+from app.domain.record import record
 
 ERROR_CORRECTION = "m"
 QUIET_ZONE_MODULES = 4
@@ -25,7 +26,7 @@ HEX_RGBA = r"[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?"
 _SVG_OPENING = re.compile(r"<svg ")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class QrColours:
     """`dark` is 6 hex digits (RGB); `light` is 6 or 8 (RGBA), None for transparent."""
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+
+from app.domain.record import record
 
 ProductStatus = Literal["active", "archived"]
 PRODUCT_STATUSES: tuple[ProductStatus, ...] = ("active", "archived")
@@ -20,7 +21,7 @@ class Unset:
 UNSET = Unset()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workspace:
     id: str
     name: str
@@ -29,7 +30,7 @@ class Workspace:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ApiKeyRecord:
     id: str
     workspace_id: str
@@ -40,7 +41,7 @@ class ApiKeyRecord:
     revoked_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewProduct:
     workspace_id: str
     name: str
@@ -73,7 +74,7 @@ class NewProduct:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Product:
     id: str
     workspace_id: str
@@ -112,7 +113,7 @@ class Product:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProductChanges:
     """A partial update: only the fields that are not UNSET change (description may be None)."""
 
@@ -140,7 +141,7 @@ class ProductChanges:
         return changed
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProductListQuery:
     """One page of a workspace's products, newest first (createdAt desc, then id desc)."""
 
@@ -157,14 +158,14 @@ class ProductListQuery:
         return (self.page - 1) * self.limit
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProductPage:
     items: list[Product]
     total: int  # every item the filters match (the cursor does not narrow it)
     has_more: bool  # items follow this page
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StoredImage:
     """An image file the service stores and serves publicly under its own URL."""
 
@@ -177,7 +178,7 @@ class StoredImage:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     plan: str
     writes_per_day: int | None  # None: unlimited
@@ -200,7 +201,7 @@ FREE_PASSPORT_TERMS: dict[str, object] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdempotencyClaim:
     """A claim on (workspace, key): the inserted record is the lock."""
 
@@ -213,14 +214,14 @@ class IdempotencyClaim:
     expires_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StoredResponse:
     status: int
     body: bytes
     location: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdempotencyRecord:
     workspace_id: str
     key: str

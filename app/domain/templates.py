@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from app.domain.record import record
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
@@ -13,7 +14,7 @@ def snake_case(key: str) -> str:
     return _CAMEL_BOUNDARY.sub(r"_\1", key).lower()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TemplateField:
     key: str
     label: str
@@ -50,7 +51,7 @@ class TemplateField:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Template:
     template_id: str
     slug: str

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiohttp import web
 
+from app.domain.record import record
 from app.domain.records import Workspace
 from app.domain.templates import TemplateCatalog
 from app.http.access_log import AccessLog
@@ -30,7 +29,7 @@ from app.settings import Settings
 from app.storage.protocols import Storage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Services:
     """Built once the storage is open (cleanup_ctx); handlers reach use cases through this."""
 

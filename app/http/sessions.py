@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
 
 import aiohttp_session
 from aiohttp import web
@@ -19,6 +18,8 @@ from aiohttp.typedefs import Middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from app.domain.record import record
 
 COOKIE_NAME = "tp_session"
 SESSION_SECONDS = 12 * 3600
@@ -47,7 +48,7 @@ def session_middleware(secret: bytes, *, secure: bool) -> Middleware:
     return aiohttp_session.session_middleware(storage)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SessionUser:
     user_id: str
     session_version: int

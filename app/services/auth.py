@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 from app.domain.api_keys import KEY_PREFIX, is_well_formed, key_digest
 from app.domain.clock import utc_now
 from app.domain.errors import InsufficientScope, RoleForbidden, Unauthorized
 from app.domain.oauth_secrets import is_access_token, secret_digest
+from app.domain.record import record
 from app.domain.records import Workspace
 from app.domain.scopes import render_scope
 from app.domain.users import role_allows
@@ -25,7 +25,7 @@ from app.storage.protocols import Storage
 MAX_CACHED_CREDENTIALS = 10_000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Principal:
     """Who is calling: the workspace, how it authenticated and, for OAuth, role and scopes."""
 
@@ -38,7 +38,7 @@ class Principal:
     expires_at: float | None = None  # the access token's own expiry (epoch seconds)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AccessRule:
     """What a route needs from an OAuth principal; API keys keep full access (§2.1)."""
 

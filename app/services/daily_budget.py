@@ -4,11 +4,11 @@ caps them. Reserve a unit before executing; give it back when a write's outcome 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.budget import BudgetKind, BudgetState
 from app.domain.clock import next_utc_midnight, utc_day, utc_now
+from app.domain.record import record
 from app.domain.records import Plan, Workspace
 from app.services.plans import PlanBook
 from app.storage.protocols import UsageRepository
@@ -16,7 +16,7 @@ from app.storage.protocols import UsageRepository
 COUNTER_RETENTION = timedelta(days=2)  # TTL cleanup of day counters well after the day ends
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reservation:
     workspace_id: str
     counter: str

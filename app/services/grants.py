@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from app.domain.clock import utc_now
 from app.domain.oauth_records import Grant
+from app.domain.record import record
 from app.storage.protocols import Storage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GrantView:
     """A grant with the names a person recognises (the connected-apps page, the CLI)."""
 

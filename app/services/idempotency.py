@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.distinct_ids import distinct_id
 from app.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused
+from app.domain.record import record
 from app.domain.records import IdempotencyClaim, StoredResponse
 from app.storage.protocols import IdempotencyRepository
 
@@ -14,7 +14,7 @@ RECORD_LIFETIME = timedelta(hours=24)
 _CLAIM_ATTEMPTS = 3
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Claimed:
     workspace_id: str
     key: str

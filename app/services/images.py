@@ -6,13 +6,13 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable
-from dataclasses import dataclass
 
 from app.domain.clock import utc_now
 from app.domain.errors import ApiError, ImageLimitReached, ImageNotFound, ProductNotFound
 from app.domain.image_types import ImageType
 from app.domain.image_urls import MAX_IMAGE_URLS
 from app.domain.media import image_url, stored_image_id
+from app.domain.record import record
 from app.domain.records import Product, StoredImage, Workspace
 from app.storage.protocols import ImageLimitError, ImageRepository, ProductRepository
 
@@ -20,7 +20,7 @@ log = logging.getLogger("app.images")
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImageUpload:
     """A received file whose type was judged by its magic bytes."""
 
@@ -28,7 +28,7 @@ class ImageUpload:
     image_type: ImageType
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AttachedImage:
     url: str
     product: Product

@@ -5,7 +5,6 @@ revocation. Codes and tokens are stored as digests; single use rests on atomic u
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -34,6 +33,7 @@ from app.domain.oauth_secrets import (
     secret_digest,
 )
 from app.domain.pkce import is_challenge, verifies
+from app.domain.record import record
 from app.domain.redirect_uris import find_match
 from app.domain.scopes import DEFAULT, OFFLINE, InvalidScope, parse_scope, render_scope
 from app.services.grants import GrantService
@@ -68,7 +68,7 @@ class NotAMember(Exception):
     """Approval for a workspace the user has no role in."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuthorizationRequest:
     """A checked authorization request, ready for the consent page."""
 
@@ -95,7 +95,7 @@ class AuthorizationRequest:
         return {name: value for name, value in fields.items() if value is not None}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TokenResponse:
     access_token: str
     scope: tuple[str, ...]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from app.domain.oauth_secrets import (
     new_client_secret,
     secret_digest,
 )
+from app.domain.record import record
 from app.domain.redirect_uris import InvalidRedirectUri, check_redirect_uris
 from app.domain.scopes import InvalidScope, parse_scope
 from app.services.grants import GrantService
@@ -33,13 +33,13 @@ class ClientAdminError(ValueError):
     """A refused admin action on clients; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RegisteredClient:
     client: OAuthClient
     secret: str | None  # shown once
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClientCredentials:
     """What the token or revocation request carried to identify its client."""
 

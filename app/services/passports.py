@@ -8,7 +8,6 @@ passport's revision for lifecycle moves. Nothing is decided by a read alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +51,7 @@ from app.domain.passports import (
     list_filter_for,
     plan_transition,
 )
+from app.domain.record import record
 from app.domain.records import Plan, Workspace
 from app.domain.templates import Template, TemplateCatalog
 from app.services.plans import PlanBook
@@ -67,7 +67,7 @@ AMBIGUITY_SAMPLE = 20  # GTINs named in an ambiguous_serial answer, at most
 _CAS_ATTEMPTS = 8
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PassportRef:
     """A passport named by id, or by serial (and optionally a 14-digit GTIN) in the workspace."""
 
@@ -76,7 +76,7 @@ class PassportRef:
     gtin: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CreatePassportInput:
     """A create body after shape validation (GTIN normalised to 14 digits)."""
 
@@ -87,7 +87,7 @@ class CreatePassportInput:
     confirm_overage: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListPassportsInput:
     page: int = 1
     limit: int = 20
@@ -98,14 +98,14 @@ class ListPassportsInput:
     cursor: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListedPassports:
     page: PassportPage
     next_cursor: str | None
     now: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FieldChange:
     """A field PATCH body after shape validation; `value` is absent when not sent."""
 
@@ -116,7 +116,7 @@ class FieldChange:
     source_locale: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BatchItemResult:
     index: int
     passport: Passport | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import Any
 
 from app.domain.clock import utc_now
@@ -20,6 +19,7 @@ from app.domain.errors import (
 from app.domain.field_values import validate_field_values
 from app.domain.image_urls import image_url_problem
 from app.domain.list_cursor import decode_cursor, next_cursor
+from app.domain.record import record
 from app.domain.records import (
     PRODUCT_STATUSES,
     NewProduct,
@@ -36,7 +36,7 @@ from app.services.plans import PlanBook
 from app.storage.protocols import DuplicateModelError, PassportsExistError, ProductRepository
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CreateProductInput:
     name: str
     model: str
@@ -48,7 +48,7 @@ class CreateProductInput:
     source_locale: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListProductsInput:
     page: int = 1
     limit: int = 20
@@ -59,13 +59,13 @@ class ListProductsInput:
     cursor: str | None = None  # from a previous page's nextCursor
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListedPage:
     page: ProductPage
     next_cursor: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UpdateProductInput:
     """A PATCH body after shape validation."""
 
@@ -73,7 +73,7 @@ class UpdateProductInput:
     category_sent: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PreparedUpdate:
     workspace_id: str
     product_id: str

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.domain.api_keys import display_prefix, generate_api_key, is_well_formed, key_digest
 from app.domain.locales import is_iso_639_1
+from app.domain.record import record
 from app.domain.records import ApiKeyRecord, Workspace
 from app.services.account_bootstrap import (
     AccountBootstrapError,
@@ -29,7 +29,7 @@ class BootstrapError(ValueError):
     """A bootstrap setting or file that cannot be applied; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IssuedKey:
     """A freshly created key: the only moment the plain key exists outside the client."""
 
@@ -114,7 +114,7 @@ class TenantAdmin:
             raise BootstrapError(str(exc)) from exc
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FirstAccess:
     """How a person reaches a service that runs on its own database without bootstrap settings.
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from app.domain.clock import utc_now
 from app.domain.oauth_records import Membership, User
+from app.domain.record import record
 from app.domain.records import Workspace
 from app.domain.users import check_password, is_role, normalize_email
 from app.services.grants import GrantService
@@ -17,7 +16,7 @@ class UserAdminError(ValueError):
     """A refused admin action (unknown user or workspace, duplicate, last owner, bad input)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WorkspaceRole:
     workspace: Workspace
     role: str

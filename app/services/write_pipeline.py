@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from app.domain.budget import BudgetState
 from app.domain.clock import utc_now
 from app.domain.errors import ApiError
 from app.domain.fingerprint import request_fingerprint
+from app.domain.record import record
 from app.domain.records import StoredResponse, Workspace
 from app.services.daily_budget import DailyBudget, Reservation
 from app.services.idempotency import Claimed, IdempotencyGuard
@@ -28,7 +28,7 @@ log = logging.getLogger("app.writes")
 STORED_ERROR_STATUSES = frozenset({404, 409})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WriteRequest:
     workspace: Workspace
     method: str
@@ -37,7 +37,7 @@ class WriteRequest:
     idempotency_key: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PartlySpent:
     """An outcome that used fewer of the reserved units than it reserved (a batch whose items
     partly failed): the rest are given back."""
@@ -46,7 +46,7 @@ class PartlySpent:
     units_used: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WriteOutcome:
     response: StoredResponse
     replayed: bool

@@ -7,12 +7,12 @@ this module adds the session step, the page and the form decision.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
 from app.domain.oauth_records import User
+from app.domain.record import record
 from app.domain.redirect_uris import is_loopback
 from app.domain.scopes import OFFLINE, READ, WRITE
 from app.http.app_keys import SERVICES
@@ -36,7 +36,7 @@ SCOPE_WORDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WorkspaceChoice:
     id: str
     name: str

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
 
+from app.domain.record import record
 from app.domain.scopes import OFFLINE, READ, WRITE
 from app.http.app_keys import SERVICES
 from app.http.html import render_page
@@ -17,7 +17,7 @@ PAGE_PATH = "/account/connected-apps"
 SCOPE_LABELS = {READ: "read products", WRITE: "change products", OFFLINE: "stay connected"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConnectedApp:
     id: str
     client_id: str

@@ -22,9 +22,10 @@ import shutil
 import signal
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
+
+from app.domain.record import record
 
 SERVER_COMMAND = "secantusd-py"
 # The server logs this line once it accepts connections; with --port 0 it names the real port.
@@ -65,7 +66,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunningServer:
     """What `<dir>.json` records about the server that owns a data directory."""
 
