@@ -55,8 +55,12 @@ class ProductOrder:
 
     def add(self, key: SortKey) -> None:
         keys = self.keys
-        index = bisect.bisect_left(keys, key)
-        keys.insert(index, key)
+        if not keys or keys[-1] < key:  # a create: the newest key goes last, with no search
+            index = len(keys)
+            keys.append(key)
+        else:
+            index = bisect.bisect_left(keys, key)
+            keys.insert(index, key)
         if self._text is None:
             return
         if index == len(keys) - 1:

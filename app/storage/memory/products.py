@@ -58,17 +58,19 @@ class MemoryProductRepository:
     def _index(self, product: Product) -> None:
         self._by_id[product.id] = product
         self._by_model[(product.workspace_id, product.model)] = product.id
+        sort_key = _sort_key(product)  # one tuple, shared by both lists
         for key in _order_keys(product):
             order = self._order.get(key)
             if order is None:
                 order = self._order[key] = ProductOrder()
-            order.add(_sort_key(product))
+            order.add(sort_key)
 
     def _unindex(self, product: Product) -> None:
         del self._by_id[product.id]
         del self._by_model[(product.workspace_id, product.model)]
+        sort_key = _sort_key(product)
         for key in _order_keys(product):
-            self._order[key].remove(_sort_key(product))
+            self._order[key].remove(sort_key)
 
     def _replace(self, before: Product, after: Product) -> None:
         self._unindex(before)
