@@ -11,6 +11,7 @@ from pathlib import Path
 from app import cli_oauth
 from app.domain.clock import format_timestamp, utc_now
 from app.domain.errors import ServiceUnavailable
+from app.gc_setup import configure_gc
 from app.logging_setup import configure_logging
 from app.services.seeding import seed_reference_data
 from app.services.tenants import BootstrapError, TenantAdmin
@@ -60,6 +61,7 @@ def serve(settings: Settings) -> int:
     from app.http.app import create_app
     from app.http.server import serve as serve_app
 
+    configure_gc()
     try:
         asyncio.run(
             serve_app(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, GCCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
@@ -125,6 +125,8 @@ class Metrics:
             registry=self.registry,
         )
         in_flight_gauge.set_function(lambda: in_flight.count)
+        # python_gc_*: collections and objects collected per generation (read at scrape time).
+        GCCollector(registry=self.registry)
 
     def observe(
         self,
