@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +15,7 @@ from app.domain.gtin import SERIAL_PATTERN
 from app.domain.ids import OBJECT_ID_PATTERN
 from app.domain.media import IMAGE_NAME_PATTERN, MEDIA_PATH
 from app.domain.passports import ACTIONS, TRANSITIONS, Action
+from app.domain.record import record
 from app.domain.scopes import required_scope
 from app.http.app_keys import ACCESS_RULES
 from app.http.handlers import (
@@ -96,7 +97,7 @@ from app.services.auth import AccessRule
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass(frozen=True)
+@record
 class Reply:
     description: str
     model: type[BaseModel] | None = None
@@ -109,7 +110,7 @@ class Reply:
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class PathParam:
     name: str
     description: str
@@ -117,7 +118,7 @@ class PathParam:
     type: str = "string"
 
 
-@dataclass(frozen=True)
+@record
 class Route:
     method: str
     path: str
