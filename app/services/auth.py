@@ -3,6 +3,8 @@
 The shape routes a bearer credential: `tp_…` is an API key, anything else an access token. A
 verified principal is cached in-process for at most `cache_seconds` (≤ 30 s), which bounds how
 long a revoked key or grant, a role change or a disabled user takes to be seen on an instance.
+The cache holds the credentials that verified, as sent, for that long (at most
+MAX_CACHED_CREDENTIALS): in the process's memory, like the requests that carry them.
 """
 
 from __future__ import annotations
@@ -91,29 +93,27 @@ class Authenticator:
         token = bearer_token(authorization)
         if token is None:
             raise Unauthorized(self._challenge())
-        if token.startswith(KEY_PREFIX):
-            if not is_well_formed(token):
-                raise self._rejected()
-            digest = key_digest(token)
-        elif is_access_token(token):
-            digest = "oauth:" + secret_digest(token)
-        else:
-            raise self._rejected()
+        # Keyed by the credential itself: only a credential that verified gets an entry, and
+        # the shape check and digest (about 2 % of a create's server time) run on a miss only.
         now = self._clock()
-        cached = self._cache.get(digest)
+        cached = self._cache.get(token)
         if cached is not None and cached[1] > now:
             principal = cached[0]
             if principal.expires_at is None or principal.expires_at > time.time():
                 return principal
-        self._cache.pop(digest, None)
-        if digest.startswith("oauth:"):
-            found = await self._access_token_principal(digest.removeprefix("oauth:"))
+        self._cache.pop(token, None)
+        if token.startswith(KEY_PREFIX):
+            if not is_well_formed(token):
+                raise self._rejected()
+            found = await self._api_key_principal(key_digest(token))
+        elif is_access_token(token):
+            found = await self._access_token_principal(secret_digest(token))
         else:
-            found = await self._api_key_principal(digest)
+            raise self._rejected()
         if found is None:
             raise self._rejected()
-        self._cache[digest] = (found, now + self._cache_seconds)
-        self._cache.move_to_end(digest)
+        self._cache[token] = (found, now + self._cache_seconds)
+        self._cache.move_to_end(token)
         while len(self._cache) > MAX_CACHED_CREDENTIALS:
             self._cache.popitem(last=False)
         return found

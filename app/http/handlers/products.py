@@ -36,6 +36,9 @@ PRODUCT_ID = "id"  # the path parameter
 def product_json(product: Product) -> bytes:
     """The full product (the ProductOut shape, which documents it), serialized directly: it is
     built from stored, already validated data and sits on every write's hot path."""
+    created_at = format_timestamp(product.created_at)
+    # A product that was never changed (every create) has one timestamp: rendered once.
+    same_time = product.updated_at == product.created_at
     return orjson.dumps(
         {
             "_id": product.id,
@@ -49,8 +52,8 @@ def product_json(product: Product) -> bytes:
             "sourceLocale": product.source_locale,
             "passportCount": product.passport_count,
             "status": product.status,
-            "createdAt": format_timestamp(product.created_at),
-            "updatedAt": format_timestamp(product.updated_at),
+            "createdAt": created_at,
+            "updatedAt": created_at if same_time else format_timestamp(product.updated_at),
         }
     )
 

@@ -12,7 +12,7 @@ from app.domain.oauth_records import (
     OAuthClient,
     RefreshTokenRecord,
 )
-from app.storage.memory.ids import new_id
+from app.storage.memory.ids import ObjectIdSequence
 from app.storage.protocols import DuplicateClientId
 
 
@@ -53,6 +53,7 @@ class MemoryOAuthClientRepository:
 
 class MemoryGrantRepository:
     def __init__(self) -> None:
+        self._ids = ObjectIdSequence()
         self._by_id: dict[str, Grant] = {}
 
     async def approve(
@@ -67,7 +68,7 @@ class MemoryGrantRepository:
                 updated = dataclasses.replace(grant, scope=scope, approved_at=at)
                 self._by_id[grant.id] = updated
                 return updated
-        grant = Grant(new_id(), user_id, workspace_id, client_id, scope, at)
+        grant = Grant(self._ids.new(), user_id, workspace_id, client_id, scope, at)
         self._by_id[grant.id] = grant
         return grant
 

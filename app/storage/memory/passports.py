@@ -18,7 +18,7 @@ from app.domain.passports import (
     PassportStatus,
     StatusChange,
 )
-from app.storage.memory.ids import new_id
+from app.storage.memory.ids import ObjectIdSequence
 from app.storage.protocols import DuplicateSerialError
 
 CreateKey = tuple[str, str, int | None]  # (workspace, Idempotency-Key, batch index)
@@ -40,6 +40,7 @@ def _matches(passport: Passport, query: PassportListQuery) -> bool:
 
 class MemoryPassportRepository:
     def __init__(self) -> None:
+        self._ids = ObjectIdSequence()
         self._by_id: dict[str, Passport] = {}
         self._by_gs1: dict[tuple[str, str], str] = {}
         self._by_create_key: dict[CreateKey, list[str]] = {}
@@ -55,7 +56,7 @@ class MemoryPassportRepository:
     async def insert(self, new: NewPassport) -> Passport:
         if (new.gtin, new.serial_number) in self._by_gs1:
             raise DuplicateSerialError(new.serial_number)
-        passport = Passport.from_new(new_id(), new)
+        passport = Passport.from_new(self._ids.new(), new)
         self._by_id[passport.id] = passport
         self._by_gs1[(passport.gtin, passport.serial_number)] = passport.id
         if new.created_by_key is not None:

@@ -21,7 +21,7 @@ from app.domain.records import (
     ProductListQuery,
     ProductPage,
 )
-from app.storage.memory.ids import new_id
+from app.storage.memory.ids import ObjectIdSequence
 from app.storage.memory.product_order import ProductOrder, SortKey
 from app.storage.protocols import DuplicateModelError, ImageLimitError, PassportsExistError
 
@@ -48,6 +48,7 @@ _ENTRY_SEPARATORS = frozenset("\x00\n")  # they delimit the texts in a ProductOr
 
 class MemoryProductRepository:
     def __init__(self) -> None:
+        self._ids = ObjectIdSequence()
         self._by_id: dict[str, Product] = {}
         self._by_model: dict[tuple[str, str], str] = {}
         self._by_idempotency_key: dict[tuple[str, str], str] = {}
@@ -87,7 +88,7 @@ class MemoryProductRepository:
     async def insert(self, new: NewProduct) -> Product:
         if (new.workspace_id, new.model) in self._by_model:
             raise DuplicateModelError(new.model)
-        product = Product.from_new(new_id(), new)
+        product = Product.from_new(self._ids.new(), new)
         self._index(product)
         if new.idempotency_key is not None:
             self._by_idempotency_key[(new.workspace_id, new.idempotency_key)] = product.id

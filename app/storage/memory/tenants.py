@@ -7,19 +7,20 @@ from datetime import datetime
 
 from app.domain.clock import utc_now
 from app.domain.records import ApiKeyRecord, Workspace
-from app.storage.memory.ids import new_id
+from app.storage.memory.ids import ObjectIdSequence
 from app.storage.protocols import DuplicateWorkspaceName
 
 
 class MemoryWorkspaceRepository:
     def __init__(self) -> None:
+        self._ids = ObjectIdSequence()
         self._by_id: dict[str, Workspace] = {}
         self._by_name: dict[str, str] = {}
 
     async def create(self, name: str, plan: str, default_source_locale: str) -> Workspace:
         if name in self._by_name:
             raise DuplicateWorkspaceName(name)
-        workspace = Workspace(new_id(), name, plan, default_source_locale, utc_now())
+        workspace = Workspace(self._ids.new(), name, plan, default_source_locale, utc_now())
         self._by_id[workspace.id] = workspace
         self._by_name[name] = workspace.id
         return workspace
@@ -39,6 +40,7 @@ class MemoryWorkspaceRepository:
 
 class MemoryApiKeyRepository:
     def __init__(self) -> None:
+        self._ids = ObjectIdSequence()
         self._by_id: dict[str, ApiKeyRecord] = {}
         self._by_digest: dict[str, str] = {}
 
@@ -48,7 +50,7 @@ class MemoryApiKeyRepository:
         existing = self._by_digest.get(digest)
         if existing is not None:
             return self._by_id[existing]
-        record = ApiKeyRecord(new_id(), workspace_id, digest, prefix, label, utc_now())
+        record = ApiKeyRecord(self._ids.new(), workspace_id, digest, prefix, label, utc_now())
         self._by_id[record.id] = record
         self._by_digest[digest] = record.id
         return record

@@ -6,19 +6,20 @@ import dataclasses
 from datetime import datetime
 
 from app.domain.oauth_records import Membership, User
-from app.storage.memory.ids import new_id
+from app.storage.memory.ids import ObjectIdSequence
 from app.storage.protocols import DuplicateEmail, DuplicateMembership, LastOwner
 
 
 class MemoryUserRepository:
     def __init__(self) -> None:
+        self._ids = ObjectIdSequence()
         self._by_id: dict[str, User] = {}
         self._by_email: dict[str, str] = {}
 
     async def create(self, email: str, password_hash: str, at: datetime) -> User:
         if email in self._by_email:
             raise DuplicateEmail(email)
-        user = User(new_id(), email, password_hash, False, 0, at)
+        user = User(self._ids.new(), email, password_hash, False, 0, at)
         self._by_id[user.id] = user
         self._by_email[email] = user.id
         return user
