@@ -36,7 +36,10 @@ def compact_json(value: Any, *, sort_keys: bool = False) -> bytes:
         text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else None)
     except TypeError:
         return stdlib_compact_json(value, sort_keys=sort_keys)
-    # Substring tests first (in C, fast); the regex only when one of them hits.
-    if (b"e-" in text or b"0.0000" in text) and _SMALL_FLOAT.search(text) is not None:
+    # Substring tests first (in C, fast); the regex only when one of them hits. `find`, not
+    # `in`: bytes.__contains__ first tries its argument as an integer and clears the TypeError.
+    if (text.find(b"e-") != -1 or text.find(b"0.0000") != -1) and _SMALL_FLOAT.search(
+        text
+    ) is not None:
         return stdlib_compact_json(value, sort_keys=sort_keys)
     return text

@@ -42,7 +42,9 @@ class ApiKeyRecord:
 
 
 @record
-class NewProduct:
+class ProductDraft:
+    """A validated create, before it runs: the creation time and key are stamped then."""
+
     workspace_id: str
     name: str
     model: str
@@ -52,14 +54,11 @@ class NewProduct:
     default_field_values: dict[str, Any]
     image_urls: list[str]
     source_locale: str
-    created_at: datetime
-    # The Idempotency-Key the product was created under, so a lease takeover finds it.
-    idempotency_key: str | None = None
 
     def stamped(self, created_at: datetime, idempotency_key: str | None) -> NewProduct:
-        """This product as executed: its creation time and key. Arguments by position, in field
-        order: a class called with keywords packs them into a dict and unpacks it again, which
-        made this copy cost three times as much (`dataclasses.replace`, six times)."""
+        """This product as executed. Arguments by position, in field order: a class called
+        with keywords packs them into a dict and unpacks it again, which made this copy cost
+        three times as much (`dataclasses.replace`, six times)."""
         return NewProduct(
             self.workspace_id,
             self.name,
@@ -73,6 +72,22 @@ class NewProduct:
             created_at,
             idempotency_key,
         )
+
+
+@record
+class NewProduct:
+    workspace_id: str
+    name: str
+    model: str
+    category: str
+    template_id: str
+    description: str | None
+    default_field_values: dict[str, Any]
+    image_urls: list[str]
+    source_locale: str
+    created_at: datetime
+    # The Idempotency-Key the product was created under, so a lease takeover finds it.
+    idempotency_key: str | None = None
 
 
 @record
@@ -95,7 +110,7 @@ class Product:
 
     @classmethod
     def from_new(cls, product_id: str, new: NewProduct) -> Product:
-        # By position, in field order (see NewProduct.stamped).
+        # By position, in field order (see ProductDraft.stamped).
         return cls(
             product_id,
             new.workspace_id,

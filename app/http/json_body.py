@@ -52,9 +52,12 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 
 # orjson turns integers beyond 64 bits into floats: any run of 19 digits takes the slow path.
-# Found by mapping every digit to "0" and everything else to " " (bytes.translate, in C) and
-# looking for 19 zeros: a regex tried at every position cost twice orjson's whole parse.
-_DIGITS_AS_ZEROS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+# Found by mapping every digit to "0", both opening brackets to "{" and everything else to " "
+# (one bytes.translate, in C) and looking for 19 zeros: a regex tried at every position cost
+# twice orjson's whole parse. The same copy counts the brackets (see _MAX_FAST_BRACKETS).
+_DIGITS_AND_OPENERS = bytes(
+    48 if 48 <= byte <= 57 else 123 if byte in b"[{" else 32 for byte in range(256)
+)
 _LONG_DIGIT_RUN = b"0" * 19
 # The standard parser refuses nesting deeper than Python's recursion limit allows and orjson
 # accepts up to 1024 levels: bodies that could nest that deep take the slow path too.
@@ -86,9 +89,9 @@ def _parse_fast(raw: bytes) -> Any:
     out-of-range numbers, invalid UTF-8 and lone surrogates; it silently keeps the last of
     duplicate keys, so those are found by counting: in valid JSON every `:` outside a string
     separates one object member, and a duplicate leaves the parsed objects fewer members."""
-    if raw.count(b"[") + raw.count(b"{") > _MAX_FAST_BRACKETS or _LONG_DIGIT_RUN in raw.translate(
-        _DIGITS_AS_ZEROS
-    ):
+    shape = raw.translate(_DIGITS_AND_OPENERS)
+    # `find`, not `in`: bytes.__contains__ first tries its argument as an integer.
+    if shape.count(b"{") > _MAX_FAST_BRACKETS or shape.find(_LONG_DIGIT_RUN) != -1:
         return _UNDECIDED
     try:
         parsed = orjson.loads(raw)

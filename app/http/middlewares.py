@@ -69,7 +69,8 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         request_id = distinct_id()
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
-    in_flight = request.app[IN_FLIGHT]
+    app = request.app  # a property chain through the match info: looked up once
+    in_flight = app[IN_FLIGHT]
     in_flight.started()
     response: web.StreamResponse
     error: ApiError | None = None
@@ -91,7 +92,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
     response.headers["X-Request-Id"] = request_id
     seconds = time.perf_counter() - started
     route = _route_template(request)
-    request.app[METRICS].observe(
+    app[METRICS].observe(
         method=request.method,
         route=route,
         status=response.status,
@@ -99,7 +100,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         error_code=None if error is None else error.code,
         replayed=response.headers.get("Idempotent-Replayed") == "true",
     )
-    access_log = request.app[ACCESS_LOG]
+    access_log = app[ACCESS_LOG]
     if access_log.enabled:  # the fields are built only when the line is written
         workspace = request.get(WORKSPACE)
         principal = request.get(PRINCIPAL)

@@ -22,9 +22,9 @@ from app.domain.list_cursor import decode_cursor, next_cursor
 from app.domain.record import record
 from app.domain.records import (
     PRODUCT_STATUSES,
-    NewProduct,
     Product,
     ProductChanges,
+    ProductDraft,
     ProductListQuery,
     ProductPage,
     ProductStatus,
@@ -95,7 +95,7 @@ class ProductService:
 
     # -- create ------------------------------------------------------------------------------
 
-    def prepare_create(self, workspace: Workspace, data: CreateProductInput) -> NewProduct:
+    def prepare_create(self, workspace: Workspace, data: CreateProductInput) -> ProductDraft:
         """Resolve the template and validate; raises TemplateNotFound / ValidationFailed."""
         template = self._catalog.resolve(data.category)
         if template is None:
@@ -105,7 +105,7 @@ class ProductService:
         )
         if errors:
             raise ValidationFailed(errors)
-        return NewProduct(
+        return ProductDraft(
             workspace_id=workspace.id,
             name=data.name,
             model=data.model,
@@ -115,10 +115,9 @@ class ProductService:
             default_field_values=values,
             image_urls=data.image_urls,
             source_locale=data.source_locale or workspace.default_source_locale,
-            created_at=utc_now(),
         )
 
-    async def create(self, prepared: NewProduct, idempotency_key: str | None) -> Product:
+    async def create(self, prepared: ProductDraft, idempotency_key: str | None) -> Product:
         # Stamped at execution, not at validation: the budget step sits in between.
         new = prepared.stamped(utc_now(), idempotency_key)
         try:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from app.domain.clock import format_timestamp
 from app.domain.errors import NothingToUpdate
-from app.domain.records import UNSET, NewProduct, Product, ProductChanges, StoredResponse
+from app.domain.records import UNSET, Product, ProductChanges, ProductDraft, StoredResponse
 from app.http.app_keys import PARSED_QUERIES, SERVICES, SETTINGS, WORKSPACE
 from app.http.json_body import NO_CONTENT, read_json_body
 from app.http.models import (
@@ -93,7 +93,7 @@ async def create_product(request: web.Request) -> web.Response:
     products = request.app[SERVICES].products
     body = await _json_body(request)
 
-    async def prepare() -> NewProduct:
+    async def prepare() -> ProductDraft:
         parsed = parse_body(CreateProductBody, body)
         return products.prepare_create(
             workspace,
@@ -109,7 +109,7 @@ async def create_product(request: web.Request) -> web.Response:
             ),
         )
 
-    async def execute(prepared: NewProduct, key: str | None) -> StoredResponse:
+    async def execute(prepared: ProductDraft, key: str | None) -> StoredResponse:
         return created_response(await products.create(prepared, key))
 
     async def recover(key: str) -> StoredResponse | None:
