@@ -75,16 +75,9 @@ class ProductDraft:
 
 
 @record
-class NewProduct:
-    workspace_id: str
-    name: str
-    model: str
-    category: str
-    template_id: str
-    description: str | None
-    default_field_values: dict[str, Any]
-    image_urls: list[str]
-    source_locale: str
+class NewProduct(ProductDraft):
+    """A create as it runs: the draft stamped with its creation time and key."""
+
     created_at: datetime
     # The Idempotency-Key the product was created under, so a lease takeover finds it.
     idempotency_key: str | None = None
