@@ -11,6 +11,7 @@ from pathlib import Path
 from app import cli_oauth
 from app.domain.clock import format_timestamp, utc_now
 from app.domain.errors import ServiceUnavailable
+from app.event_loops import run_on
 from app.gc_setup import configure_gc
 from app.logging_setup import configure_logging
 from app.services.seeding import seed_reference_data
@@ -63,14 +64,15 @@ def serve(settings: Settings) -> int:
 
     configure_gc()
     try:
-        asyncio.run(
+        run_on(
+            settings.event_loop,
             serve_app(
                 create_app(settings),
                 settings.host,
                 settings.port,
                 shutdown_grace_seconds=settings.shutdown_grace_seconds,
                 announce=lambda text: print(text, flush=True),
-            )
+            ),
         )
     except EmbeddedDatabaseError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     # On SIGTERM: stop accepting, then wait this long for requests in flight before cancelling.
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    # The event loop `serve` runs on (app/event_loops.py).
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     @field_validator("session_secret")
     @classmethod

@@ -1,10 +1,13 @@
 """The floor: minimal aiohttp endpoints doing only the unavoidable work of each benchmark —
-parse a JSON body and answer 201, or serialize a 20-item page and answer 200."""
+parse a JSON body and answer 201, or serialize a 20-item page and answer 200 — on the event loop
+the service runs on (EVENT_LOOP, uvloop unless set), so the ratio compares request work only."""
 
 from __future__ import annotations
 
+import os
 import sys
 
+import uvloop
 from aiohttp import web
 
 PAGE_ITEM = {
@@ -39,7 +42,10 @@ def main() -> None:
     app.router.add_post("/api/v1/products", create)
     app.router.add_get("/api/v1/products", page)
     app.router.add_get("/healthz", healthz)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+    loop = uvloop.new_event_loop() if os.environ.get("EVENT_LOOP", "uvloop") == "uvloop" else None
+    web.run_app(
+        app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, loop=loop
+    )
 
 
 if __name__ == "__main__":

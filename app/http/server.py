@@ -20,6 +20,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
 from app.domain.errors import ApiError, HeadersTooLarge, InternalError, MalformedRequest
+from app.event_loops import running_loop_name
 from app.http.app_keys import IN_FLIGHT
 
 log = logging.getLogger("app.server")
@@ -97,7 +98,10 @@ async def serve(
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
-        announce(f"Serving on http://{host}:{port} (SIGTERM or Ctrl+C stops gracefully)")
+        announce(
+            f"Serving on http://{host}:{port}, event loop {running_loop_name()}"
+            " (SIGTERM or Ctrl+C stops gracefully)"
+        )
         await stop.wait()
         in_flight = app[IN_FLIGHT]
         log.info(
