@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from multidict import istr
+
 from app.domain.api_keys import redact_api_keys
 
-SOURCE_HEADERS = ("X-Source", "X-TracePass-Source")  # the first one sent (non-blank) wins
+# The first one sent (non-blank) wins; istr, so a lookup does not fold the name each time.
+SOURCE_HEADERS = (istr("X-Source"), istr("X-TracePass-Source"))
 MAX_SOURCE_LENGTH = 200
 
 

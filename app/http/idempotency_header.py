@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDictProxy, istr
 
 from app.domain.errors import InvalidIdempotencyKey
 
-HEADER = "Idempotency-Key"
+HEADER = istr("Idempotency-Key")  # istr: its case is folded once, not per lookup
 _PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 

@@ -6,8 +6,9 @@ import logging
 import re
 import time
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
+from multidict import istr
 
 from app.domain.api_keys import looks_like_api_key
 from app.domain.distinct_ids import distinct_id
@@ -34,6 +35,10 @@ from app.http.responses import json_bytes
 error_log = logging.getLogger("app.errors")
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 AUTHENTICATED_ROUTE_PREFIX = "v1."  # route names that require an API key
+# Header names as istr, like aiohttp.hdrs: a case-insensitive lookup by a plain str folds its case
+# on every call.
+REQUEST_ID_HEADER = istr("X-Request-Id")
+REPLAYED_HEADER = istr("Idempotent-Replayed")
 
 
 def error_response(error: ApiError) -> web.Response:
@@ -61,7 +66,7 @@ def _route_template(request: web.Request) -> str:
 
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    sent_id = request.headers.get("X-Request-Id")
+    sent_id = request.headers.get(REQUEST_ID_HEADER)
     # A sane client id is echoed, unless it looks like an API key: ids are logged, keys never.
     if sent_id and _SANE_REQUEST_ID.match(sent_id) and not looks_like_api_key(sent_id):
         request_id = sent_id
@@ -89,7 +94,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         response = error_response(error)
     if in_flight.draining:
         response.force_close()  # shutting down: no more requests on this connection
-    response.headers["X-Request-Id"] = request_id
+    response.headers[REQUEST_ID_HEADER] = request_id
     seconds = time.perf_counter() - started
     route = _route_template(request)
     app[METRICS].observe(
@@ -98,7 +103,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         status=response.status,
         seconds=seconds,
         error_code=None if error is None else error.code,
-        replayed=response.headers.get("Idempotent-Replayed") == "true",
+        replayed=response.headers.get(REPLAYED_HEADER) == "true",
     )
     access_log = app[ACCESS_LOG]
     if access_log.enabled:  # the fields are built only when the line is written
@@ -127,7 +132,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if name is None or not name.startswith(AUTHENTICATED_ROUTE_PREFIX):
         return await handler(request)
     services = request.app[SERVICES]
-    principal = await services.authenticator.authenticate(request.headers.get("Authorization"))
+    principal = await services.authenticator.authenticate(request.headers.get(hdrs.AUTHORIZATION))
     request[PRINCIPAL] = principal
     workspace = request[WORKSPACE] = principal.workspace
     # Scope, then role, for access tokens (the route table's rule); before any budget or claim.

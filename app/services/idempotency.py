@@ -34,14 +34,11 @@ class IdempotencyGuard:
         """Our claim, or the stored response to replay. Raises 422 / 409 per the contract."""
         for _ in range(_CLAIM_ATTEMPTS):
             owner = distinct_id()
+            lease_until, expires_at = now + self._lease, now + RECORD_LIFETIME
+            # By position, in field order: a class called with keywords packs them into a dict
+            # first (ProductDraft.stamped has the figures).
             claim = IdempotencyClaim(
-                workspace_id=workspace_id,
-                key=key,
-                fingerprint=fingerprint,
-                owner=owner,
-                lease_until=now + self._lease,
-                created_at=now,
-                expires_at=now + RECORD_LIFETIME,
+                workspace_id, key, fingerprint, owner, lease_until, now, expires_at
             )
             existing = await self._records.claim(claim)
             if existing is None:

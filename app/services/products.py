@@ -105,16 +105,16 @@ class ProductService:
         )
         if errors:
             raise ValidationFailed(errors)
-        return ProductDraft(
-            workspace_id=workspace.id,
-            name=data.name,
-            model=data.model,
-            category=template.slug,
-            template_id=template.template_id,
-            description=data.description,
-            default_field_values=values,
-            image_urls=data.image_urls,
-            source_locale=data.source_locale or workspace.default_source_locale,
+        return ProductDraft(  # by position, in field order (see ProductDraft.stamped)
+            workspace.id,
+            data.name,
+            data.model,
+            template.slug,
+            template.template_id,
+            data.description,
+            values,  # default_field_values, validated
+            data.image_urls,
+            data.source_locale or workspace.default_source_locale,
         )
 
     async def create(self, prepared: ProductDraft, idempotency_key: str | None) -> Product:
