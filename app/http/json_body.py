@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import orjson
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from app.domain.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType
 
@@ -136,6 +136,14 @@ def is_json_media_type(content_type: str) -> bool:
     )
 
 
+def _sends_json(request: web.Request) -> bool:
+    # The header as most clients spell it decides without parsing it: aiohttp's parse (and the
+    # copy of its parameters) was about 1 % of a create's server time.
+    return request.headers.get(hdrs.CONTENT_TYPE) == "application/json" or is_json_media_type(
+        request.content_type
+    )
+
+
 NO_CONTENT: Any = object()  # what read_json_body answers for a request without content
 
 
@@ -146,7 +154,7 @@ async def read_json_body(
     instead of `invalid_json`, whatever its Content-Type (there is no content to type)."""
     if may_be_empty and not request.body_exists:
         return NO_CONTENT
-    if not is_json_media_type(request.content_type):
+    if not _sends_json(request):
         raise UnsupportedMediaType()
     raw = await _read_limited(request, max_bytes)
     if may_be_empty and not raw:  # chunked framing with no chunk
@@ -159,7 +167,7 @@ async def read_optional_json_body(request: web.Request, max_bytes: int) -> Any:
     raw = await _read_limited(request, max_bytes)
     if not raw:
         return {}
-    if not is_json_media_type(request.content_type):
+    if not _sends_json(request):
         raise UnsupportedMediaType()
     return parse_json_strict(raw)
 
