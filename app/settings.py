@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.event_loops import EventLoopName
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
@@ -61,7 +63,7 @@ class Settings(BaseSettings):
     # On SIGTERM: stop accepting, then wait this long for requests in flight before cancelling.
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     # The event loop `serve` runs on (app/event_loops.py).
-    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    event_loop: EventLoopName = "uvloop"
 
     @field_validator("session_secret")
     @classmethod

@@ -24,8 +24,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_MEMORY = {"STORAGE": "memory"}
-# Storage settings of the developer's shell never leak into a test's service.
-_STORAGE_VARIABLES = ("MONGODB_URI", "MONGODB_DB", "STORAGE", "EMBEDDED_DB_PATH")
+# Storage and event-loop settings of the developer's shell never leak into a test's service.
+_SHELL_SETTINGS_KEPT_OUT = (
+    "MONGODB_URI",
+    "MONGODB_DB",
+    "STORAGE",
+    "EMBEDDED_DB_PATH",
+    "EVENT_LOOP",
+)
 
 
 def free_port() -> int:
@@ -71,7 +77,7 @@ def live_server(
     )
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if k not in _STORAGE_VARIABLES},
+        **{k: v for k, v in os.environ.items() if k not in _SHELL_SETTINGS_KEPT_OUT},
         # Each live server gets its own embedded database: one run's data (the fuzz creates
         # the seed product) must not leak into the next test or the next `make test`.
         "EMBEDDED_DB_PATH": str(tmp_path / "db"),
