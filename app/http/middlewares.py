@@ -8,7 +8,6 @@ import time
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
-from multidict import istr
 
 from app.domain.api_keys import looks_like_api_key
 from app.domain.distinct_ids import distinct_id
@@ -30,15 +29,13 @@ from app.http.app_keys import (
     WORKSPACE,
 )
 from app.http.client_source import client_source
+from app.http.header_names import IDEMPOTENT_REPLAYED
+from app.http.header_names import REQUEST_ID as REQUEST_ID_HEADER
 from app.http.responses import json_bytes
 
 error_log = logging.getLogger("app.errors")
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 AUTHENTICATED_ROUTE_PREFIX = "v1."  # route names that require an API key
-# Header names as istr, like aiohttp.hdrs: a case-insensitive lookup by a plain str folds its case
-# on every call.
-REQUEST_ID_HEADER = istr("X-Request-Id")
-REPLAYED_HEADER = istr("Idempotent-Replayed")
 
 
 def error_response(error: ApiError) -> web.Response:
@@ -103,7 +100,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         status=response.status,
         seconds=seconds,
         error_code=None if error is None else error.code,
-        replayed=response.headers.get(REPLAYED_HEADER) == "true",
+        replayed=response.headers.get(IDEMPOTENT_REPLAYED) == "true",
     )
     access_log = app[ACCESS_LOG]
     if access_log.enabled:  # the fields are built only when the line is written

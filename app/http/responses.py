@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from aiohttp import web
 from pydantic import BaseModel
 
+from app.http.header_names import IDEMPOTENT_REPLAYED
 from app.services.write_pipeline import WriteOutcome
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -28,7 +29,7 @@ def write_outcome_response(outcome: WriteOutcome) -> web.Response:
     if stored.location:
         headers["Location"] = stored.location
     if outcome.replayed:
-        headers["Idempotent-Replayed"] = "true"
+        headers[IDEMPOTENT_REPLAYED] = "true"
     if outcome.budget is not None:
         headers.update(outcome.budget.headers())
     return json_bytes(stored.status, stored.body, headers)

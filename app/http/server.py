@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import signal
 from collections.abc import Callable
 
@@ -19,9 +18,11 @@ from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
+from app.domain.distinct_ids import distinct_id
 from app.domain.errors import ApiError, HeadersTooLarge, InternalError, MalformedRequest
 from app.event_loops import running_loop_name
 from app.http.app_keys import IN_FLIGHT
+from app.http.header_names import REQUEST_ID as REQUEST_ID_HEADER
 
 log = logging.getLogger("app.server")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -35,7 +36,7 @@ class JsonErrorRequestHandler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        request_id = secrets.token_hex(16)
+        request_id = distinct_id()
         error: ApiError
         if isinstance(exc, LineTooLong):
             error = HeadersTooLarge()
@@ -58,7 +59,7 @@ class JsonErrorRequestHandler(RequestHandler):
             raise ConnectionError("response already started; cannot send an error response")
         response = web.Response(status=error.status, body=error.body_bytes())
         response.headers["Content-Type"] = JSON_CONTENT_TYPE
-        response.headers["X-Request-Id"] = request_id
+        response.headers[REQUEST_ID_HEADER] = request_id
         response.force_close()
         return response
 
